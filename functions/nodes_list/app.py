@@ -1,0 +1,35 @@
+"""GET /v1/nodes: the caller's node pool, one page at a time."""
+
+from typing import Annotated, Literal
+
+from aws_lambda_powertools.event_handler import Response
+from aws_lambda_powertools.event_handler.openapi.params import Query
+
+from nodeplane.api import handler, http_resolver, problems, tenant
+from nodeplane.pool import nodes
+from nodeplane.pool.models import NodesListResponse, NodeType
+
+app = http_resolver()
+
+
+@app.get("/v1/nodes", summary="List the nodes of the pool", tags=["nodes"], responses=problems(400, 422))
+def list_nodes(
+    node_type: Annotated[NodeType | None, Query()] = None,
+    provider: Annotated[str | None, Query(max_length=32, description="cloud nodes of this provider, e.g. aws")] = None,
+    sort_field: Annotated[Literal["CREATED_AT", "HOSTNAME"], Query()] = "CREATED_AT",
+    order_by: Annotated[Literal["ASC", "DESC"], Query()] = "ASC",
+    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+    cursor: Annotated[str | None, Query(max_length=1024)] = None,
+) -> Response[NodesListResponse]:
+    page, total, next_cursor = nodes.list_nodes(
+        tenant(app), node_type=node_type, provider=provider, sort_field=sort_field, order_by=order_by,
+        limit=limit, cursor=cursor,
+    )
+    body = NodesListResponse.model_validate({"nodes": page, "total": total, "next_cursor": next_cursor})
+    headers = {"X-Total-Count": str(total)}
+    if next_cursor:
+        headers["X-Next-Cursor"] = next_cursor
+    return Response(status_code=200, content_type="application/json", body=body, headers=headers)
+
+
+lambda_handler = handler(app)

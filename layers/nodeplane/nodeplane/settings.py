@@ -1,0 +1,50 @@
+"""Runtime configuration, read from the environment when first needed (never at import time)."""
+
+from __future__ import annotations
+
+import os
+from functools import lru_cache
+
+from pydantic import BaseModel, Field
+
+
+class Settings(BaseModel):
+    table_name: str = Field(default="nodeplane")
+    idempotency_table_name: str = Field(default="nodeplane-idempotency")
+    ledger_table_name: str = Field(default="nodeplane-ledger")
+    discovery_queue_url: str = ""
+    settlement_queue_url: str = ""
+    kms_key_id: str = "alias/nodeplane"
+    # Node access tokens rotate on every PATCH; this is how long one stays valid.
+    node_token_ttl_seconds: int = 3600
+    # A self-managed node whose last heartbeat is older than this shows as stale.
+    heartbeat_stale_seconds: int = 300
+    # Discovery must finish this long after import or the node fails.
+    discovery_deadline_seconds: int = 600
+    max_body_bytes: int = 256 * 1024
+    sui_rpc_url: str = ""
+    atoma_package_id: str = ""
+    atoma_db_object_id: str = ""
+
+
+_ENV = {
+    "table_name": "TABLE_NAME",
+    "idempotency_table_name": "IDEMPOTENCY_TABLE_NAME",
+    "ledger_table_name": "LEDGER_TABLE_NAME",
+    "discovery_queue_url": "DISCOVERY_QUEUE_URL",
+    "settlement_queue_url": "SETTLEMENT_QUEUE_URL",
+    "kms_key_id": "KMS_KEY_ID",
+    "node_token_ttl_seconds": "NODE_TOKEN_TTL_SECONDS",
+    "heartbeat_stale_seconds": "HEARTBEAT_STALE_SECONDS",
+    "discovery_deadline_seconds": "DISCOVERY_DEADLINE_SECONDS",
+    "max_body_bytes": "MAX_BODY_BYTES",
+    "sui_rpc_url": "SUI_RPC_URL",
+    "atoma_package_id": "ATOMA_PACKAGE_ID",
+    "atoma_db_object_id": "ATOMA_DB_OBJECT_ID",
+}
+
+
+@lru_cache(maxsize=1)
+def settings() -> Settings:
+    values = {field: os.environ[env] for field, env in _ENV.items() if os.environ.get(env)}
+    return Settings.model_validate(values)

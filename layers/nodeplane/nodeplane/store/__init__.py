@@ -1,0 +1,35 @@
+"""DynamoDB access: one low-level client per container, plain dicts in and out.
+
+Only this package (and the chain clients) talk to DynamoDB. Items are plain Python dicts; numbers
+come back as ``int`` or ``float``.
+"""
+
+from nodeplane.store.dynamo import (
+    Op,
+    TransactionFailed,
+    check,
+    decode_cursor,
+    delete,
+    dynamodb,
+    encode_cursor,
+    get,
+    put,
+    query,
+    transact,
+    update,
+)
+
+__all__ = [
+    "Op",
+    "TransactionFailed",
+    "check",
+    "decode_cursor",
+    "delete",
+    "dynamodb",
+    "encode_cursor",
+    "get",
+    "put",
+    "query",
+    "transact",
+    "update",
+]

@@ -1,0 +1,101 @@
+"""Build API Gateway HTTP API (payload 2.0) events and invoke handlers in-process, as Lambda would."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import sys
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlencode
+
+ROOT = Path(__file__).resolve().parents[2]
+_modules: dict[str, Any] = {}
+
+
+def load_function(name: str) -> Any:
+    """Import functions/<name>/app.py under a unique module name (cached like a warm container)."""
+    if name not in _modules:
+        path = ROOT / "functions" / name / "app.py"
+        spec = importlib.util.spec_from_file_location(f"fn_{name}", path)
+        assert spec and spec.loader
+        module = importlib.util.module_from_spec(spec)
+        sys.modules[spec.name] = module
+        spec.loader.exec_module(module)
+        _modules[name] = module
+    return _modules[name]
+
+
+@dataclass
+class Context:
+    function_name: str = "test"
+    memory_limit_in_mb: int = 512
+    invoked_function_arn: str = "arn:aws:lambda:us-east-1:123456789012:function:test"
+    aws_request_id: str = ""
+
+    def get_remaining_time_in_millis(self) -> int:
+        return 15000
+
+
+def http_event(
+    method: str,
+    route: str,
+    path_params: dict[str, str] | None = None,
+    *,
+    query: dict[str, Any] | None = None,
+    body: Any = None,
+    raw_body: str | None = None,
+    tenant: str | None = "tenant-a",
+    headers: dict[str, str] | None = None,
+) -> dict[str, Any]:
+    path = route
+    for key, value in (path_params or {}).items():
+        path = path.replace("{" + key + "}", value)
+    if raw_body is None and body is not None:
+        raw_body = json.dumps(body)
+    qs = {k: v for k, v in (query or {}).items() if v is not None}
+    event: dict[str, Any] = {
+        "version": "2.0",
+        "routeKey": f"{method} {route}",
+        "rawPath": path,
+        "rawQueryString": urlencode(qs, doseq=True),
+        "headers": {"content-type": "application/json", **(headers or {})},
+        "requestContext": {
+            "accountId": "123456789012", "apiId": "local", "domainName": "127.0.0.1", "domainPrefix": "127",
+            "http": {"method": method, "path": path, "protocol": "HTTP/1.1", "sourceIp": "127.0.0.1",
+                     "userAgent": "tests"},
+            "requestId": str(uuid.uuid4()), "routeKey": f"{method} {route}", "stage": "$default",
+            "time": "23/Nov/2026:06:00:00 +0000", "timeEpoch": 0,
+        },
+        "isBase64Encoded": False,
+    }
+    if qs:
+        event["queryStringParameters"] = {
+            k: ",".join(map(str, v)) if isinstance(v, list) else str(v) for k, v in qs.items()
+        }
+    if path_params:
+        event["pathParameters"] = path_params
+    if raw_body is not None:
+        event["body"] = raw_body
+    if tenant is not None:
+        event["requestContext"]["authorizer"] = {"jwt": {"claims": {"sub": tenant}, "scopes": None}}
+    return event
+
+
+@dataclass
+class Reply:
+    status: int
+    headers: dict[str, str]
+    body: Any
+
+
+def invoke(function: str, event: dict[str, Any]) -> Reply:
+    result = load_function(function).lambda_handler(event, Context(aws_request_id=str(uuid.uuid4())))
+    raw = result.get("body")
+    try:
+        body = json.loads(raw) if raw else None
+    except json.JSONDecodeError:
+        body = raw
+    return Reply(result["statusCode"], result.get("headers") or {}, body)
