@@ -5,13 +5,14 @@ from __future__ import annotations
 import os
 from functools import lru_cache
 
-from pydantic import BaseModel, Field
+from dataclasses import dataclass, fields
 
 
-class Settings(BaseModel):
-    table_name: str = Field(default="nodeplane")
-    idempotency_table_name: str = Field(default="nodeplane-idempotency")
-    ledger_table_name: str = Field(default="nodeplane-ledger")
+@dataclass(frozen=True)
+class Settings:
+    table_name: str = "nodeplane"
+    idempotency_table_name: str = "nodeplane-idempotency"
+    ledger_table_name: str = "nodeplane-ledger"
     discovery_queue_url: str = ""
     settlement_queue_url: str = ""
     kms_key_id: str = "alias/nodeplane"
@@ -46,5 +47,11 @@ _ENV = {
 
 @lru_cache(maxsize=1)
 def settings() -> Settings:
-    values = {field: os.environ[env] for field, env in _ENV.items() if os.environ.get(env)}
-    return Settings.model_validate(values)
+    # a dataclass, not a pydantic model: this runs on every cold start and must stay cheap
+    types = {f.name: f.type for f in fields(Settings)}
+    values: dict[str, object] = {}
+    for field, env in _ENV.items():
+        raw = os.environ.get(env)
+        if raw:
+            values[field] = int(raw) if types[field] in (int, "int") else raw
+    return Settings(**values)  # type: ignore[arg-type]

@@ -32,7 +32,7 @@ Name = Annotated[StrictStr, Field(min_length=1, max_length=255)]
 class Request(BaseModel):
     """Request bodies: strict types, unknown keys ignored (clients may be newer than the server)."""
 
-    model_config = ConfigDict(strict=True, extra="ignore")
+    model_config = ConfigDict(strict=True, extra="ignore", defer_build=True)
 
 
 class Reply(BaseModel):

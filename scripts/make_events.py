@@ -1,0 +1,76 @@
+"""Write the sample events under events/: one per function (HTTP API v2, SQS or Schedule).
+
+Run `python scripts/make_events.py` after adding a function; the files are committed and used by
+`nodeplane-local invoke`, the integration tests and the benchmarks.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from tests.support.lambda_events import http_event  # noqa: E402
+
+NODE = "00000000-0000-4000-8000-000000000001"
+CLUSTER = "00000000-0000-4000-8000-0000000000c1"
+KEY = "00000000-0000-4000-8000-0000000000k1"
+OFFER = "off-sample"
+SAMPLE_KEY_B64 = "LS0tLS1CRUdJTiBPUEVOU1NIIFBSSVZBVEUgS0VZLS0tLS0KQUFBQQotLS0tLUVORCBPUEVOU1NIIFBSSVZBVEUgS0VZLS0tLS0K"
+
+HTTP = {
+    "offers_list": ("GET", "/v1/offers", None, {"gpu_vendor": "NVIDIA", "price_max": 5}, None),
+    "offers_metadata": ("GET", "/v1/offers/metadata", None, None, None),
+    "ssh_key_add": ("POST", "/v1/management/ssh-keys", None, None, {"name": "laptop", "private_key_b64": SAMPLE_KEY_B64}),
+    "ssh_key_list": ("GET", "/v1/management/ssh-keys", None, None, None),
+    "ssh_key_delete": ("DELETE", "/v1/management/ssh-key/{ssh_key_id}", {"ssh_key_id": KEY}, None, None),
+    "nodes_list": ("GET", "/v1/nodes", None, {"node_type": "CLOUD"}, None),
+    "node_describe": ("GET", "/v1/node/{node_id}", {"node_id": NODE}, None, None),
+    "node_import_offer": ("POST", "/v1/node/import/offer/{offer_id}", {"offer_id": OFFER}, {"amount": 1}, None),
+    "node_import_ssh": ("POST", "/v1/node/import/ssh", None, None,
+                        {"hostname": "gpu-box", "endpoint": "10.0.0.5:22", "username": "ubuntu", "ssh_key_id": KEY}),
+    "node_patch": ("PATCH", "/v1/node/{node_id}", {"node_id": NODE}, None,
+                   {"hardware": {"gpu_count": 1}, "software": {}, "system": {}}),
+    "node_delete": ("DELETE", "/v1/node/{node_id}", {"node_id": NODE}, None, None),
+    "clusters_list": ("GET", "/v1/clusters", None, None, None),
+    "cluster_create": ("POST", "/v1/clusters", None, None, {"name": "train", "cluster_type": "CLOUD",
+                                                             "worker_node_ids": [NODE]}),
+    "cluster_describe": ("GET", "/v1/cluster/{cluster_id}", {"cluster_id": CLUSTER}, None, None),
+    "cluster_delete": ("DELETE", "/v1/cluster/{cluster_id}", {"cluster_id": CLUSTER}, None, None),
+    "cluster_deploy": ("POST", "/v1/cluster/{cluster_id}/deploy", {"cluster_id": CLUSTER}, None, None),
+    "cluster_nodes_add": ("POST", "/v1/cluster/{cluster_id}/nodes", {"cluster_id": CLUSTER}, None,
+                          {"nodes_to_add": [{"node_id": NODE, "node_role": "WORKER"}]}),
+    "cluster_nodes_get": ("GET", "/v1/cluster/{cluster_id}/nodes", {"cluster_id": CLUSTER}, None, None),
+    "cluster_node_remove": ("DELETE", "/v1/cluster/{cluster_id}/nodes/{node_id}",
+                            {"cluster_id": CLUSTER, "node_id": NODE}, None, None),
+}
+
+SCHEDULED = ["offers_refresh"]
+
+
+def scheduled_event(name: str) -> dict:
+    return {
+        "version": "0", "id": "53dc4d37-cffa-4f76-80c9-8b7d4a4d2eaa", "detail-type": "Scheduled Event",
+        "source": "aws.events", "account": "123456789012", "time": "2026-11-23T06:00:00Z", "region": "us-east-1",
+        "resources": [f"arn:aws:events:us-east-1:123456789012:rule/{name}"], "detail": {},
+    }
+
+
+def main() -> None:
+    for name, (method, route, params, query, body) in HTTP.items():
+        folder = ROOT / "events" / name
+        folder.mkdir(parents=True, exist_ok=True)
+        event = http_event(method, route, params, query=query, body=body, tenant="alice")
+        event["headers"]["authorization"] = "Bearer <jwt>"
+        (folder / "request.json").write_text(json.dumps(event, indent=2) + "\n")
+    for name in SCHEDULED:
+        folder = ROOT / "events" / name
+        folder.mkdir(parents=True, exist_ok=True)
+        (folder / "schedule.json").write_text(json.dumps(scheduled_event(name), indent=2) + "\n")
+
+
+if __name__ == "__main__":
+    main()
