@@ -30,6 +30,13 @@ with open(event_file) as f:
 result = module.lambda_handler(event, Context())
 done = time.perf_counter()
 cpu_done = time.process_time()
-print(json.dumps({"import_ms": (imported - start) * 1000, "total_ms": (done - start) * 1000,
-                  "cpu_ms": (cpu_done - cpu_start) * 1000,
-                  "status": result.get("statusCode") if isinstance(result, dict) else None}))
+print(
+    json.dumps(
+        {
+            "import_ms": (imported - start) * 1000,
+            "total_ms": (done - start) * 1000,
+            "cpu_ms": (cpu_done - cpu_start) * 1000,
+            "status": result.get("statusCode") if isinstance(result, dict) else None,
+        }
+    )
+)

@@ -3,7 +3,8 @@
 Each case runs in a fresh interpreter; the handler and the baseline alternate so machine noise hits both.
 Two ratios: wall time, and CPU time of the Lambda process. The CPU ratio leaves out the time spent waiting
 on the emulated backend (moto answers a 150-item query far slower than DynamoDB), so it is the fair one for
-handlers whose first request reads more than the baseline's single item. Target: at most 1.5x. Usage: python bench/bench_cold_start.py [--runs N] [--only name,...]
+handlers whose first request reads more than the baseline's single item. Target: at most 1.5x.
+Usage: python bench/bench_cold_start.py [--runs N] [--only name,...]
 """
 
 from __future__ import annotations
@@ -17,22 +18,56 @@ def seed() -> None:
     """Give the sample events real data to find (tenant alice, the ids in scripts/make_events.py)."""
     from nodeplane import store
     from nodeplane.pool import keys, offers
+
     from scripts.make_events import CLUSTER, NODE
 
     offers.refresh()
     created = "2026-11-23T06:00:00.000Z"
-    store.transact([store.put({
-        "pk": keys.tenant_pk("alice"), "sk": keys.node_sk(NODE), "entity": "node", "tenant": "alice", "id": NODE,
-        "node_type": "CLOUD", "hostname": "sample", "node_status": "AVAILABLE", "price_per_hour": 1.0,
-        "provider": "aws", "region": "us-east-1", "instance_type": "g5.xlarge", "created_at": created,
-        "gsi1pk": keys.nodes_index_pk("alice"), "gsi1sk": f"C#{created}#{NODE}",
-        "gsi2pk": keys.nodes_index_pk("alice"), "gsi2sk": f"H#sample#{NODE}",
-    })])
-    store.transact([store.put({
-        "pk": keys.tenant_pk("alice"), "sk": keys.cluster_sk(CLUSTER), "entity": "cluster", "id": CLUSTER,
-        "tenant": "alice", "name": "train", "cluster_status": "PENDING", "created_at": created, "nodes": {},
-        "version": 0, "gsi1pk": keys.clusters_index_pk("alice"), "gsi1sk": f"C#{created}#{CLUSTER}",
-    })])
+    store.transact(
+        [
+            store.put(
+                {
+                    "pk": keys.tenant_pk("alice"),
+                    "sk": keys.node_sk(NODE),
+                    "entity": "node",
+                    "tenant": "alice",
+                    "id": NODE,
+                    "node_type": "CLOUD",
+                    "hostname": "sample",
+                    "node_status": "AVAILABLE",
+                    "price_per_hour": 1.0,
+                    "provider": "aws",
+                    "region": "us-east-1",
+                    "instance_type": "g5.xlarge",
+                    "created_at": created,
+                    "gsi1pk": keys.nodes_index_pk("alice"),
+                    "gsi1sk": f"C#{created}#{NODE}",
+                    "gsi2pk": keys.nodes_index_pk("alice"),
+                    "gsi2sk": f"H#sample#{NODE}",
+                }
+            )
+        ]
+    )
+    store.transact(
+        [
+            store.put(
+                {
+                    "pk": keys.tenant_pk("alice"),
+                    "sk": keys.cluster_sk(CLUSTER),
+                    "entity": "cluster",
+                    "id": CLUSTER,
+                    "tenant": "alice",
+                    "name": "train",
+                    "cluster_status": "PENDING",
+                    "created_at": created,
+                    "nodes": {},
+                    "version": 0,
+                    "gsi1pk": keys.clusters_index_pk("alice"),
+                    "gsi1sk": f"C#{created}#{CLUSTER}",
+                }
+            )
+        ]
+    )
 
 
 def main() -> None:
@@ -46,7 +81,10 @@ def main() -> None:
     with moto_backend() as env:
         seed()
         baseline_path = ROOT / "bench" / "baseline_handler.py"
-        print(f"{'function':<22} {'handler ms':>10} {'boto3-only ms':>13} {'wall':>6} {'cpu ms':>7} {'base cpu':>8} {'cpu':>6}")
+        print(
+            f"{'function':<22} {'handler ms':>10} {'boto3-only ms':>13} {'wall':>6} "
+            f"{'cpu ms':>7} {'base cpu':>8} {'cpu':>6}"
+        )
         ratios, cpu_ratios = [], []
         for name in names:
             event = ROOT / "events" / name / "request.json"
@@ -63,10 +101,14 @@ def main() -> None:
             cpu_ratio = median(handler_cpu) / median(base_cpu)
             ratios.append(ratio)
             cpu_ratios.append(cpu_ratio)
-            print(f"{name:<22} {median(handler_ms):>10.0f} {median(base_ms):>13.0f} {ratio:>5.2f}x "
-                  f"{median(handler_cpu):>7.0f} {median(base_cpu):>8.0f} {cpu_ratio:>5.2f}x")
-        print(f"{'worst':<22} {'':>10} {'':>13} {max(ratios):>5.2f}x {'':>7} {'':>8} {max(cpu_ratios):>5.2f}x"
-              "  (target <= 1.50x)")
+            print(
+                f"{name:<22} {median(handler_ms):>10.0f} {median(base_ms):>13.0f} {ratio:>5.2f}x "
+                f"{median(handler_cpu):>7.0f} {median(base_cpu):>8.0f} {cpu_ratio:>5.2f}x"
+            )
+        print(
+            f"{'worst':<22} {'':>10} {'':>13} {max(ratios):>5.2f}x {'':>7} {'':>8} {max(cpu_ratios):>5.2f}x"
+            "  (target <= 1.50x)"
+        )
 
 
 if __name__ == "__main__":

@@ -28,8 +28,11 @@ def moto_backend() -> Iterator[dict[str, str]]:
     server.start()
     host, port = server.get_host_and_port()
     env = {
-        "AWS_ENDPOINT_URL": f"http://{host}:{port}", "AWS_DEFAULT_REGION": "us-east-1",
-        "AWS_ACCESS_KEY_ID": "bench", "AWS_SECRET_ACCESS_KEY": "bench", "POWERTOOLS_TRACE_DISABLED": "true",
+        "AWS_ENDPOINT_URL": f"http://{host}:{port}",
+        "AWS_DEFAULT_REGION": "us-east-1",
+        "AWS_ACCESS_KEY_ID": "bench",
+        "AWS_SECRET_ACCESS_KEY": "bench",
+        "POWERTOOLS_TRACE_DISABLED": "true",
         "POWERTOOLS_LOG_LEVEL": "ERROR",
     }
     os.environ.update(env)
@@ -46,7 +49,9 @@ def cold_run(module_path: Path, event_path: Path, env: dict[str, str]) -> dict[s
     out = subprocess.run(
         [sys.executable, str(ROOT / "bench" / "_cold_probe.py"), str(module_path), str(event_path)],
         env={**os.environ, **env, "PYTHONPATH": str(ROOT / "layers" / "nodeplane")},
-        capture_output=True, text=True, check=True,
+        capture_output=True,
+        text=True,
+        check=True,
     )
     return json.loads(out.stdout.strip().splitlines()[-1])
 

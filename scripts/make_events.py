@@ -24,38 +24,124 @@ SAMPLE_KEY_B64 = "LS0tLS1CRUdJTiBPUEVOU1NIIFBSSVZBVEUgS0VZLS0tLS0KQUFBQQotLS0tLU
 HTTP = {
     "offers_list": ("GET", "/v1/offers", None, {"gpu_vendor": "NVIDIA", "price_max": 5}, None),
     "offers_metadata": ("GET", "/v1/offers/metadata", None, None, None),
-    "ssh_key_add": ("POST", "/v1/management/ssh-keys", None, None, {"name": "laptop", "private_key_b64": SAMPLE_KEY_B64}),
+    "ssh_key_add": (
+        "POST",
+        "/v1/management/ssh-keys",
+        None,
+        None,
+        {"name": "laptop", "private_key_b64": SAMPLE_KEY_B64},
+    ),
     "ssh_key_list": ("GET", "/v1/management/ssh-keys", None, None, None),
     "ssh_key_delete": ("DELETE", "/v1/management/ssh-key/{ssh_key_id}", {"ssh_key_id": KEY}, None, None),
     "nodes_list": ("GET", "/v1/nodes", None, {"node_type": "CLOUD"}, None),
     "node_describe": ("GET", "/v1/node/{node_id}", {"node_id": NODE}, None, None),
-    "node_import_offer": ("POST", "/v1/node/import/offer/{offer_id}", {"offer_id": OFFER}, {"amount": 1}, None),
-    "node_import_ssh": ("POST", "/v1/node/import/ssh", None, None,
-                        {"hostname": "gpu-box", "endpoint": "10.0.0.5:22", "username": "ubuntu", "ssh_key_id": KEY}),
-    "node_patch": ("PATCH", "/v1/node/{node_id}", {"node_id": NODE}, None,
-                   {"hardware": {"gpu_count": 1}, "software": {}, "system": {}}),
+    "node_import_offer": (
+        "POST",
+        "/v1/node/import/offer/{offer_id}",
+        {"offer_id": OFFER},
+        {"amount": 1},
+        None,
+    ),
+    "node_import_ssh": (
+        "POST",
+        "/v1/node/import/ssh",
+        None,
+        None,
+        {"hostname": "gpu-box", "endpoint": "10.0.0.5:22", "username": "ubuntu", "ssh_key_id": KEY},
+    ),
+    "node_patch": (
+        "PATCH",
+        "/v1/node/{node_id}",
+        {"node_id": NODE},
+        None,
+        {"hardware": {"gpu_count": 1}, "software": {}, "system": {}},
+    ),
     "node_delete": ("DELETE", "/v1/node/{node_id}", {"node_id": NODE}, None, None),
     "clusters_list": ("GET", "/v1/clusters", None, None, None),
-    "cluster_create": ("POST", "/v1/clusters", None, None, {"name": "train", "cluster_type": "CLOUD",
-                                                             "worker_node_ids": [NODE]}),
+    "cluster_create": (
+        "POST",
+        "/v1/clusters",
+        None,
+        None,
+        {"name": "train", "cluster_type": "CLOUD", "worker_node_ids": [NODE]},
+    ),
     "cluster_describe": ("GET", "/v1/cluster/{cluster_id}", {"cluster_id": CLUSTER}, None, None),
     "cluster_delete": ("DELETE", "/v1/cluster/{cluster_id}", {"cluster_id": CLUSTER}, None, None),
     "cluster_deploy": ("POST", "/v1/cluster/{cluster_id}/deploy", {"cluster_id": CLUSTER}, None, None),
-    "cluster_nodes_add": ("POST", "/v1/cluster/{cluster_id}/nodes", {"cluster_id": CLUSTER}, None,
-                          {"nodes_to_add": [{"node_id": NODE, "node_role": "WORKER"}]}),
+    "cluster_nodes_add": (
+        "POST",
+        "/v1/cluster/{cluster_id}/nodes",
+        {"cluster_id": CLUSTER},
+        None,
+        {"nodes_to_add": [{"node_id": NODE, "node_role": "WORKER"}]},
+    ),
     "cluster_nodes_get": ("GET", "/v1/cluster/{cluster_id}/nodes", {"cluster_id": CLUSTER}, None, None),
-    "cluster_node_remove": ("DELETE", "/v1/cluster/{cluster_id}/nodes/{node_id}",
-                            {"cluster_id": CLUSTER, "node_id": NODE}, None, None),
+    "cluster_node_remove": (
+        "DELETE",
+        "/v1/cluster/{cluster_id}/nodes/{node_id}",
+        {"cluster_id": CLUSTER, "node_id": NODE},
+        None,
+        None,
+    ),
+    "register_token_get": ("GET", "/v1/management/self-register-token", None, None, None),
+    "register_token_create": ("POST", "/v1/management/self-register-token", None, None, None),
+    "node_self_register": (
+        "POST",
+        "/v1/node/self-register",
+        None,
+        None,
+        {
+            "register_token": "npr_sample",
+            "hostname": "gpu-agent",
+            "endpoint": "10.0.0.7:22",
+            "username": "ubuntu",
+            "ssh_key_id": KEY,
+            "hardware": {"gpu_count": 1},
+        },
+    ),
+    "node_rediscover": ("POST", "/v1/node/{node_id}/discover", {"node_id": NODE}, None, None),
 }
 
-SCHEDULED = ["offers_refresh"]
+SCHEDULED = ["offers_refresh", "discovery_sweeper"]
+SQS = {
+    "discovery_worker": {"kind": "discover_node", "tenant": "alice", "node_id": NODE, "attempt": 0},
+}
+
+
+def sqs_event(body: dict) -> dict:
+    return {
+        "Records": [
+            {
+                "messageId": "2e1424d4-f796-459a-8184-9c92662be6da",
+                "receiptHandle": "AQEBzWwaftRI0KuVm4tP+/7q1rGgNqicHq...",
+                "body": json.dumps(body),
+                "attributes": {
+                    "ApproximateReceiveCount": "1",
+                    "SentTimestamp": "1795000000000",
+                    "SenderId": "AIDAIENQZJOLO23YVJ4VO",
+                    "ApproximateFirstReceiveTimestamp": "1795000000001",
+                },
+                "messageAttributes": {},
+                "md5OfBody": "e4e68fb7bd0e697a0ae8f1bb342846b3",
+                "eventSource": "aws:sqs",
+                "eventSourceARN": "arn:aws:sqs:us-east-1:123456789012:nodeplane-DiscoveryQueue",
+                "awsRegion": "us-east-1",
+            }
+        ]
+    }
 
 
 def scheduled_event(name: str) -> dict:
     return {
-        "version": "0", "id": "53dc4d37-cffa-4f76-80c9-8b7d4a4d2eaa", "detail-type": "Scheduled Event",
-        "source": "aws.events", "account": "123456789012", "time": "2026-11-23T06:00:00Z", "region": "us-east-1",
-        "resources": [f"arn:aws:events:us-east-1:123456789012:rule/{name}"], "detail": {},
+        "version": "0",
+        "id": "53dc4d37-cffa-4f76-80c9-8b7d4a4d2eaa",
+        "detail-type": "Scheduled Event",
+        "source": "aws.events",
+        "account": "123456789012",
+        "time": "2026-11-23T06:00:00Z",
+        "region": "us-east-1",
+        "resources": [f"arn:aws:events:us-east-1:123456789012:rule/{name}"],
+        "detail": {},
     }
 
 
@@ -64,12 +150,19 @@ def main() -> None:
         folder = ROOT / "events" / name
         folder.mkdir(parents=True, exist_ok=True)
         event = http_event(method, route, params, query=query, body=body, tenant="alice")
-        event["headers"]["authorization"] = "Bearer <jwt>"
+        if name == "node_self_register":
+            event["requestContext"].pop("authorizer")
+        else:
+            event["headers"]["authorization"] = "Bearer <jwt>"
         (folder / "request.json").write_text(json.dumps(event, indent=2) + "\n")
     for name in SCHEDULED:
         folder = ROOT / "events" / name
         folder.mkdir(parents=True, exist_ok=True)
         (folder / "schedule.json").write_text(json.dumps(scheduled_event(name), indent=2) + "\n")
+    for name, body in SQS.items():
+        folder = ROOT / "events" / name
+        folder.mkdir(parents=True, exist_ok=True)
+        (folder / "message.json").write_text(json.dumps(sqs_event(body), indent=2) + "\n")
 
 
 if __name__ == "__main__":

@@ -3,7 +3,6 @@
 from typing import Annotated
 
 from aws_lambda_powertools.event_handler.openapi.params import Body
-
 from nodeplane.api import handler, http_resolver, problems, tenant
 from nodeplane.pool import clusters
 from nodeplane.pool.models import ClusterCreateRequest, ClusterCreateResponse
@@ -11,8 +10,13 @@ from nodeplane.pool.models import ClusterCreateRequest, ClusterCreateResponse
 app = http_resolver()
 
 
-@app.post("/v1/clusters", status_code=201, summary="Create a cluster", tags=["clusters"],
-          responses=problems(400, 404, 409, 422))
+@app.post(
+    "/v1/clusters",
+    status_code=201,
+    summary="Create a cluster",
+    tags=["clusters"],
+    responses=problems(400, 404, 409, 422),
+)
 def create_cluster(request: Annotated[ClusterCreateRequest, Body()]) -> ClusterCreateResponse:
     return ClusterCreateResponse(cluster_id=clusters.create(tenant(app), request))
 

@@ -7,8 +7,13 @@ from nodeplane.pool.models import ClusterDeployResponse
 app = http_resolver()
 
 
-@app.post("/v1/cluster/<cluster_id>/deploy", status_code=202, summary="Deploy a cluster", tags=["clusters"],
-          responses=problems(404, 409))
+@app.post(
+    "/v1/cluster/<cluster_id>/deploy",
+    status_code=202,
+    summary="Deploy a cluster",
+    tags=["clusters"],
+    responses=problems(404, 409),
+)
 def deploy_cluster(cluster_id: str) -> ClusterDeployResponse:
     clusters.deploy(tenant(app), cluster_id)
     return ClusterDeployResponse(cluster_id=cluster_id)

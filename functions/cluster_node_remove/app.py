@@ -7,8 +7,13 @@ from nodeplane.pool.models import ClusterNodeRemoveResponse
 app = http_resolver()
 
 
-@app.delete("/v1/cluster/<cluster_id>/nodes/<node_id>", status_code=202, summary="Remove a node from a cluster",
-            tags=["clusters"], responses=problems(404, 409))
+@app.delete(
+    "/v1/cluster/<cluster_id>/nodes/<node_id>",
+    status_code=202,
+    summary="Remove a node from a cluster",
+    tags=["clusters"],
+    responses=problems(404, 409),
+)
 def delete_node_from_cluster(cluster_id: str, node_id: str) -> ClusterNodeRemoveResponse:
     clusters.remove_node(tenant(app), cluster_id, node_id)
     return ClusterNodeRemoveResponse(node_id=node_id)

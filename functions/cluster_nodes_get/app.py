@@ -7,8 +7,12 @@ from nodeplane.pool.models import ClusterNodesResponse
 app = http_resolver()
 
 
-@app.get("/v1/cluster/<cluster_id>/nodes", summary="The nodes of a cluster", tags=["clusters"],
-         responses=problems(404))
+@app.get(
+    "/v1/cluster/<cluster_id>/nodes",
+    summary="The nodes of a cluster",
+    tags=["clusters"],
+    responses=problems(404),
+)
 def get_nodes(cluster_id: str) -> ClusterNodesResponse:
     return ClusterNodesResponse.model_validate(clusters.nodes_of(tenant(app), cluster_id))
 

@@ -3,7 +3,6 @@
 from typing import Annotated
 
 from aws_lambda_powertools.event_handler.openapi.params import Query
-
 from nodeplane.api import handler, http_resolver, problems, tenant
 from nodeplane.pool import nodes
 from nodeplane.pool.models import NodeImportResponse
@@ -11,8 +10,13 @@ from nodeplane.pool.models import NodeImportResponse
 app = http_resolver()
 
 
-@app.post("/v1/node/import/offer/<offer_id>", status_code=201, summary="Import nodes from an offer",
-          tags=["nodes"], responses=problems(400, 404, 409, 422))
+@app.post(
+    "/v1/node/import/offer/<offer_id>",
+    status_code=201,
+    summary="Import nodes from an offer",
+    tags=["nodes"],
+    responses=problems(400, 404, 409, 422),
+)
 def import_node_from_offer(
     offer_id: str,
     hostname: Annotated[str | None, Query(max_length=200, pattern=r"^[A-Za-z0-9][A-Za-z0-9.\-_]*$")] = None,

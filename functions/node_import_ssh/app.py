@@ -3,7 +3,6 @@
 from typing import Annotated
 
 from aws_lambda_powertools.event_handler.openapi.params import Body
-
 from nodeplane.api import handler, http_resolver, problems, tenant
 from nodeplane.pool import nodes
 from nodeplane.pool.models import NodeImportResponse, NodeImportSshRequest
@@ -11,8 +10,13 @@ from nodeplane.pool.models import NodeImportResponse, NodeImportSshRequest
 app = http_resolver()
 
 
-@app.post("/v1/node/import/ssh", status_code=201, summary="Import a self-managed node over SSH", tags=["nodes"],
-          responses=problems(400, 409, 422))
+@app.post(
+    "/v1/node/import/ssh",
+    status_code=201,
+    summary="Import a self-managed node over SSH",
+    tags=["nodes"],
+    responses=problems(400, 409, 422),
+)
 def import_ssh(request: Annotated[NodeImportSshRequest, Body()]) -> NodeImportResponse:
     node_id = nodes.import_ssh(tenant(app), request)
     return NodeImportResponse(node_ids=[node_id], total=1)

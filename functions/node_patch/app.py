@@ -1,20 +1,41 @@
-"""PATCH /v1/node/{node_id}: update a node's facts, or (no body) a heartbeat; returns a fresh node token."""
+"""PATCH /v1/node/{node_id}: update a node's facts, or (no body) a heartbeat; returns a fresh node token.
+
+The node agent calls this with its own access token, people with their JWT: the route is outside the
+HttpApi authorizer and checks either kind itself.
+"""
 
 from typing import Annotated
 
 from aws_lambda_powertools.event_handler.openapi.params import Body
-
-from nodeplane.api import handler, http_resolver, problems, tenant
-from nodeplane.pool import nodes
+from nodeplane.api import claims, handler, http_resolver, problems
+from nodeplane.api.auth import bearer, verify_user_token
+from nodeplane.errors import Unauthorized
+from nodeplane.pool import agents, nodes
 from nodeplane.pool.models import NodePatchRequest, NodePatchResponse
 
 app = http_resolver()
 
 
-@app.patch("/v1/node/<node_id>", summary="Patch a node or send a heartbeat", tags=["nodes"],
-           responses=problems(400, 404, 422))
+def caller_tenant(node_id: str) -> str:
+    verified = claims(app).get("sub")
+    if verified:
+        return str(verified)
+    token = bearer(app)
+    if not token:
+        raise Unauthorized("a bearer token (user JWT or node access token) is required")
+    if token.startswith(agents.NODE_TOKEN_PREFIX):
+        return agents.node_of_token(token, node_id)
+    return str(verify_user_token(token)["sub"])
+
+
+@app.patch(
+    "/v1/node/<node_id>",
+    summary="Patch a node or send a heartbeat",
+    tags=["nodes"],
+    responses=problems(400, 401, 403, 404, 422),
+)
 def patch_node(node_id: str, request: Annotated[NodePatchRequest | None, Body()] = None) -> NodePatchResponse:
-    return NodePatchResponse.model_validate(nodes.patch(tenant(app), node_id, request))
+    return NodePatchResponse.model_validate(nodes.patch(caller_tenant(node_id), node_id, request))
 
 
 lambda_handler = handler(app)

@@ -4,7 +4,6 @@ from typing import Annotated, Literal
 
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Query
-
 from nodeplane.api import handler, http_resolver, problems, tenant
 from nodeplane.pool import nodes
 from nodeplane.pool.models import NodesListResponse, NodeType
@@ -22,8 +21,13 @@ def list_nodes(
     cursor: Annotated[str | None, Query(max_length=1024)] = None,
 ) -> Response[NodesListResponse]:
     page, total, next_cursor = nodes.list_nodes(
-        tenant(app), node_type=node_type, provider=provider, sort_field=sort_field, order_by=order_by,
-        limit=limit, cursor=cursor,
+        tenant(app),
+        node_type=node_type,
+        provider=provider,
+        sort_field=sort_field,
+        order_by=order_by,
+        limit=limit,
+        cursor=cursor,
     )
     body = NodesListResponse.model_validate({"nodes": page, "total": total, "next_cursor": next_cursor})
     headers = {"X-Total-Count": str(total)}

@@ -3,7 +3,6 @@
 from typing import Annotated
 
 from aws_lambda_powertools.event_handler.openapi.params import Query
-
 from nodeplane.api import handler, http_resolver, problems
 from nodeplane.pool import offers
 from nodeplane.pool.models import CloudProvider, CpuArch, CpuVendor, GpuVendor, OffersListResponse, PriceType
@@ -48,14 +47,31 @@ def list_offers(
     cursor: Annotated[str | None, Query(max_length=32)] = None,
 ) -> OffersListResponse:
     flt = offers.OfferFilter(
-        cloud_provider=cloud_provider or provider, gpu_vendor=gpu_vendor, gpu_type=gpu_type, gpu_types=gpu_types,
-        region=region, availability_zone=availability_zone, location=location, search=search,
-        cpu_vendor=cpu_vendor, cpu_arch=cpu_arch, price_type=price_type, pricing_unit=pricing_unit,
-        gpu_count_min=gpu_count_min if gpu_count_min is not None else gpu_count, gpu_count_max=gpu_count_max,
-        gpu_memory_min=gpu_memory_min, gpu_memory_max=gpu_memory_max, total_gpu_memory_min=total_gpu_memory_min,
-        total_gpu_memory_max=total_gpu_memory_max, main_memory_min=main_memory_min,
-        main_memory_max=main_memory_max, vcpus_min=vcpus_min, vcpus_max=vcpus_max, price_min=price_min,
-        price_max=price_max if price_max is not None else price, non_gpu_instances=non_gpu_instances,
+        cloud_provider=cloud_provider or provider,
+        gpu_vendor=gpu_vendor,
+        gpu_type=gpu_type,
+        gpu_types=gpu_types,
+        region=region,
+        availability_zone=availability_zone,
+        location=location,
+        search=search,
+        cpu_vendor=cpu_vendor,
+        cpu_arch=cpu_arch,
+        price_type=price_type,
+        pricing_unit=pricing_unit,
+        gpu_count_min=gpu_count_min if gpu_count_min is not None else gpu_count,
+        gpu_count_max=gpu_count_max,
+        gpu_memory_min=gpu_memory_min,
+        gpu_memory_max=gpu_memory_max,
+        total_gpu_memory_min=total_gpu_memory_min,
+        total_gpu_memory_max=total_gpu_memory_max,
+        main_memory_min=main_memory_min,
+        main_memory_max=main_memory_max,
+        vcpus_min=vcpus_min,
+        vcpus_max=vcpus_max,
+        price_min=price_min,
+        price_max=price_max if price_max is not None else price,
+        non_gpu_instances=non_gpu_instances,
     )
     page, total, next_cursor = offers.list_offers(
         flt, page_size=limit or page_size, cursor=cursor, descending=(sort_order or "asc").lower() == "desc"

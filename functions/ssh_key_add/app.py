@@ -3,7 +3,6 @@
 from typing import Annotated
 
 from aws_lambda_powertools.event_handler.openapi.params import Body
-
 from nodeplane.api import handler, http_resolver, problems, tenant
 from nodeplane.pool import sshkeys
 from nodeplane.pool.models import SshKeyCreateRequest, SshKeyCreateResponse
@@ -11,8 +10,13 @@ from nodeplane.pool.models import SshKeyCreateRequest, SshKeyCreateResponse
 app = http_resolver()
 
 
-@app.post("/v1/management/ssh-keys", status_code=201, summary="Add an SSH key", tags=["ssh-keys"],
-          responses=problems(400, 409, 422))
+@app.post(
+    "/v1/management/ssh-keys",
+    status_code=201,
+    summary="Add an SSH key",
+    tags=["ssh-keys"],
+    responses=problems(400, 409, 422),
+)
 def add_ssh_key(request: Annotated[SshKeyCreateRequest, Body()]) -> SshKeyCreateResponse:
     key_id = sshkeys.add(tenant(app), request.name, request.private_key_b64, request.scope)
     return SshKeyCreateResponse(ssh_key_id=key_id)

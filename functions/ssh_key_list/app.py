@@ -3,7 +3,6 @@
 from typing import Annotated
 
 from aws_lambda_powertools.event_handler.openapi.params import Query
-
 from nodeplane.api import handler, http_resolver, problems, tenant
 from nodeplane.pool import sshkeys
 from nodeplane.pool.models import SshKeysListResponse
@@ -13,7 +12,8 @@ app = http_resolver()
 
 @app.get("/v1/management/ssh-keys", summary="List SSH keys", tags=["ssh-keys"], responses=problems(400, 422))
 def list_ssh_keys(
-    limit: Annotated[int, Query(ge=1, le=100)] = 100, cursor: Annotated[str | None, Query(max_length=512)] = None
+    limit: Annotated[int, Query(ge=1, le=100)] = 100,
+    cursor: Annotated[str | None, Query(max_length=512)] = None,
 ) -> SshKeysListResponse:
     keys, _ = sshkeys.list_keys(tenant(app), limit, cursor)
     return SshKeysListResponse.model_validate({"ssh_keys": keys, "total": len(keys)})

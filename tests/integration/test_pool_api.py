@@ -24,15 +24,27 @@ def first_offer(**query: Any) -> dict[str, Any]:
 
 def import_offer(tenant: str = "tenant-a", amount: int = 1, hostname: str | None = None) -> list[str]:
     offer = first_offer(gpu_vendor="NVIDIA")
-    reply = call("node_import_offer", "POST", "/v1/node/import/offer/{offer_id}", {"offer_id": offer["id"]},
-                 query={"amount": amount, "hostname": hostname}, tenant=tenant, raw_body=None)
+    reply = call(
+        "node_import_offer",
+        "POST",
+        "/v1/node/import/offer/{offer_id}",
+        {"offer_id": offer["id"]},
+        query={"amount": amount, "hostname": hostname},
+        tenant=tenant,
+        raw_body=None,
+    )
     assert reply.status == 201, reply.body
     return reply.body["node_ids"]
 
 
 def add_key(tenant: str = "tenant-a", name: str = "k1") -> str:
-    reply = call("ssh_key_add", "POST", "/v1/management/ssh-keys", tenant=tenant,
-                 body={"name": name, "private_key_b64": base64.b64encode(KEY_PEM).decode()})
+    reply = call(
+        "ssh_key_add",
+        "POST",
+        "/v1/management/ssh-keys",
+        tenant=tenant,
+        body={"name": name, "private_key_b64": base64.b64encode(KEY_PEM).decode()},
+    )
     assert reply.status == 201, reply.body
     return reply.body["ssh_key_id"]
 
@@ -79,8 +91,13 @@ def test_import_from_offer_list_describe_delete(aws_env):
 def test_unknown_offer_and_bad_amount(aws_env):
     assert_problem(call("node_import_offer", "POST", "/v1/node/import/offer/{offer_id}", {"offer_id": "nope"}), 404)
     offer = first_offer()
-    bad = call("node_import_offer", "POST", "/v1/node/import/offer/{offer_id}", {"offer_id": offer["id"]},
-               query={"amount": 0})
+    bad = call(
+        "node_import_offer",
+        "POST",
+        "/v1/node/import/offer/{offer_id}",
+        {"offer_id": offer["id"]},
+        query={"amount": 0},
+    )
     assert_problem(bad, 422)
     assert call("nodes_list", "GET", "/v1/nodes").body["total"] == 0
 
@@ -101,15 +118,26 @@ def test_ssh_keys_never_return_the_key(aws_env):
     key_id = add_key()
     listing = call("ssh_key_list", "GET", "/v1/management/ssh-keys")
     assert listing.body == {"ssh_keys": [{"id": key_id, "name": "k1", "scope": "private"}], "total": 1}
-    assert_problem(call("ssh_key_add", "POST", "/v1/management/ssh-keys",
-                        body={"name": "k1", "private_key_b64": base64.b64encode(KEY_PEM).decode()}), 409)
-    assert_problem(call("ssh_key_add", "POST", "/v1/management/ssh-keys",
-                        body={"name": "k2", "private_key_b64": "%%%"}), 400)
+    assert_problem(
+        call(
+            "ssh_key_add",
+            "POST",
+            "/v1/management/ssh-keys",
+            body={"name": "k1", "private_key_b64": base64.b64encode(KEY_PEM).decode()},
+        ),
+        409,
+    )
+    assert_problem(
+        call("ssh_key_add", "POST", "/v1/management/ssh-keys", body={"name": "k2", "private_key_b64": "%%%"}),
+        400,
+    )
     from nodeplane import store
     from nodeplane.pool import keys
+
     item = store.get(keys.tenant_pk("tenant-a"), keys.sshkey_sk(key_id))
     assert KEY_PEM not in repr(item).encode() and base64.b64encode(KEY_PEM).decode() not in repr(item)
     from nodeplane.pool import sshkeys
+
     assert sshkeys.private_key("tenant-a", key_id) == KEY_PEM
     deleted = call("ssh_key_delete", "DELETE", "/v1/management/ssh-key/{ssh_key_id}", {"ssh_key_id": key_id})
     assert deleted.status == 204 and not deleted.body
@@ -120,16 +148,24 @@ def test_import_ssh_is_pending_and_enqueues_discovery(aws_env):
     import boto3
 
     key_id = add_key()
-    reply = call("node_import_ssh", "POST", "/v1/node/import/ssh",
-                 body={"hostname": "box", "endpoint": "10.0.0.5:22", "username": "ubuntu", "ssh_key_id": key_id})
+    reply = call(
+        "node_import_ssh",
+        "POST",
+        "/v1/node/import/ssh",
+        body={"hostname": "box", "endpoint": "10.0.0.5:22", "username": "ubuntu", "ssh_key_id": key_id},
+    )
     assert reply.status == 201 and reply.body["total"] == 1
     node = call("node_describe", "GET", "/v1/node/{node_id}", {"node_id": reply.body["node_ids"][0]}).body
     assert node["node_type"] == "SELF_MANAGED" and node["node_status"] == "PENDING"
     assert node["price_per_hour"] == 0
     msgs = boto3.client("sqs").receive_message(QueueUrl=aws_env["DISCOVERY_QUEUE_URL"], MaxNumberOfMessages=10)
     assert len(msgs.get("Messages", [])) == 1
-    dup = call("node_import_ssh", "POST", "/v1/node/import/ssh",
-               body={"hostname": "box", "endpoint": "10.0.0.6:22", "username": "ubuntu", "ssh_key_id": key_id})
+    dup = call(
+        "node_import_ssh",
+        "POST",
+        "/v1/node/import/ssh",
+        body={"hostname": "box", "endpoint": "10.0.0.6:22", "username": "ubuntu", "ssh_key_id": key_id},
+    )
     assert_problem(dup, 409)
     assert_problem(call("node_delete", "DELETE", "/v1/node/{node_id}", {"node_id": reply.body["node_ids"][0]}), 409)
 
@@ -142,7 +178,10 @@ def test_import_ssh_is_pending_and_enqueues_discovery(aws_env):
         ({"hostname": 5, "endpoint": "h:22", "username": "u", "ssh_key_id": "k"}, 422),
         ({"hostname": "x", "endpoint": "h:99999", "username": "u", "ssh_key_id": "k"}, 400),
         ({"hostname": "x", "endpoint": "h:22", "username": "u", "ssh_key_id": "unknown"}, 400),
-        ({"hostname": "x", "endpoint": "h:22", "username": "u", "ssh_key_id": "k", "price_per_hour": "1"}, 422),
+        (
+            {"hostname": "x", "endpoint": "h:22", "username": "u", "ssh_key_id": "k", "price_per_hour": "1"},
+            422,
+        ),
     ],
 )
 def test_import_ssh_rejects_bad_input_and_writes_nothing(aws_env, body, status):
@@ -159,45 +198,87 @@ def test_oversized_body_is_413(aws_env):
 
 def test_patch_heartbeat_and_facts_rotate_the_token(aws_env):
     key_id = add_key()
-    node_id = call("node_import_ssh", "POST", "/v1/node/import/ssh",
-                   body={"hostname": "box", "endpoint": "h:22", "username": "u", "ssh_key_id": key_id}).body["node_ids"][0]
+    node_id = call(
+        "node_import_ssh",
+        "POST",
+        "/v1/node/import/ssh",
+        body={"hostname": "box", "endpoint": "h:22", "username": "u", "ssh_key_id": key_id},
+    ).body["node_ids"][0]
     beat = call("node_patch", "PATCH", "/v1/node/{node_id}", {"node_id": node_id}, raw_body="")
     assert beat.status == 200 and beat.body["node_id"] == node_id and beat.body["next_access_token"]
     described = call("node_describe", "GET", "/v1/node/{node_id}", {"node_id": node_id}).body
     assert described["last_heartbeat_date"] and described["heartbeat_stale"] is False
-    facts = call("node_patch", "PATCH", "/v1/node/{node_id}", {"node_id": node_id},
-                 body={"hardware": {"gpu_count": 2}, "software": {}, "system": {"os": "Debian"}, "description": "d"})
+    facts = call(
+        "node_patch",
+        "PATCH",
+        "/v1/node/{node_id}",
+        {"node_id": node_id},
+        body={"hardware": {"gpu_count": 2}, "software": {}, "system": {"os": "Debian"}, "description": "d"},
+    )
     assert facts.status == 200 and facts.body["next_access_token"] != beat.body["next_access_token"]
     described = call("node_describe", "GET", "/v1/node/{node_id}", {"node_id": node_id}).body
     assert described["hardware"]["gpu_count"] == 2 and described["system"]["os"] == "Debian"
     assert described["description"] == "d"
     assert_problem(call("node_patch", "PATCH", "/v1/node/{node_id}", {"node_id": "nope"}, raw_body=""), 404)
-    assert_problem(call("node_patch", "PATCH", "/v1/node/{node_id}", {"node_id": node_id},
-                        body={"hardware": {"gpu_count": "2"}, "software": {}, "system": {}}), 422)
+    assert_problem(
+        call(
+            "node_patch",
+            "PATCH",
+            "/v1/node/{node_id}",
+            {"node_id": node_id},
+            body={"hardware": {"gpu_count": "2"}, "software": {}, "system": {}},
+        ),
+        422,
+    )
 
 
 def test_clusters_lifecycle_and_the_409_rule(aws_env):
     a, b, c = import_offer(amount=3)
-    created = call("cluster_create", "POST", "/v1/clusters",
-                   body={"name": "c1", "cluster_type": "CLOUD", "control_plane_node_ids": [a], "worker_node_ids": [b]})
+    created = call(
+        "cluster_create",
+        "POST",
+        "/v1/clusters",
+        body={"name": "c1", "cluster_type": "CLOUD", "control_plane_node_ids": [a], "worker_node_ids": [b]},
+    )
     assert created.status == 201
     cid = created.body["cluster_id"]
     node_a = call("node_describe", "GET", "/v1/node/{node_id}", {"node_id": a}).body
     assert node_a["node_status"] == "ADDED" and node_a["cluster_id"] == cid
     assert_problem(call("node_delete", "DELETE", "/v1/node/{node_id}", {"node_id": a}), 409)
     # a node can be in one cluster only
-    second = call("cluster_create", "POST", "/v1/clusters", body={"name": "c2", "cluster_type": "CLOUD",
-                                                                   "worker_node_ids": [a]})
+    second = call(
+        "cluster_create",
+        "POST",
+        "/v1/clusters",
+        body={"name": "c2", "cluster_type": "CLOUD", "worker_node_ids": [a]},
+    )
     assert_problem(second, 409)
-    added = call("cluster_nodes_add", "POST", "/v1/cluster/{cluster_id}/nodes", {"cluster_id": cid},
-                 body={"nodes_to_add": [{"node_id": c, "node_role": "WORKER"}]})
+    added = call(
+        "cluster_nodes_add",
+        "POST",
+        "/v1/cluster/{cluster_id}/nodes",
+        {"cluster_id": cid},
+        body={"nodes_to_add": [{"node_id": c, "node_role": "WORKER"}]},
+    )
     assert added.status == 201 and sorted(added.body["worker_node_ids"]) == sorted([b, c])
-    assert_problem(call("cluster_nodes_add", "POST", "/v1/cluster/{cluster_id}/nodes", {"cluster_id": cid},
-                        body={"nodes_to_add": [{"node_id": "ghost", "node_role": "WORKER"}]}), 404)
+    assert_problem(
+        call(
+            "cluster_nodes_add",
+            "POST",
+            "/v1/cluster/{cluster_id}/nodes",
+            {"cluster_id": cid},
+            body={"nodes_to_add": [{"node_id": "ghost", "node_role": "WORKER"}]},
+        ),
+        404,
+    )
     got = call("cluster_nodes_get", "GET", "/v1/cluster/{cluster_id}/nodes", {"cluster_id": cid}).body
     assert got["total_nodes"] == 3 and got["control_plane_node_ids"] == [a]
-    removed = call("cluster_node_remove", "DELETE", "/v1/cluster/{cluster_id}/nodes/{node_id}",
-                   {"cluster_id": cid, "node_id": c})
+    removed = call(
+        "cluster_node_remove",
+        "DELETE",
+        "/v1/cluster/{cluster_id}/nodes/{node_id}",
+        {"cluster_id": cid, "node_id": c},
+    )
     assert removed.status == 202
     assert call("node_describe", "GET", "/v1/node/{node_id}", {"node_id": c}).body["node_status"] == "AVAILABLE"
     deployed = call("cluster_deploy", "POST", "/v1/cluster/{cluster_id}/deploy", {"cluster_id": cid})
@@ -209,7 +290,9 @@ def test_clusters_lifecycle_and_the_409_rule(aws_env):
     deleted = call("cluster_delete", "DELETE", "/v1/cluster/{cluster_id}", {"cluster_id": cid})
     assert deleted.status == 200 and sorted(deleted.body["node_ids"]) == sorted([a, b])
     for node_id in (a, b):
-        assert call("node_describe", "GET", "/v1/node/{node_id}", {"node_id": node_id}).body["node_status"] == "AVAILABLE"
+        assert (
+            call("node_describe", "GET", "/v1/node/{node_id}", {"node_id": node_id}).body["node_status"] == "AVAILABLE"
+        )
     assert call("node_delete", "DELETE", "/v1/node/{node_id}", {"node_id": a}).status == 200
     assert_problem(call("cluster_describe", "GET", "/v1/cluster/{cluster_id}", {"cluster_id": cid}), 404)
     assert_problem(call("cluster_create", "POST", "/v1/clusters", body={"name": "x", "cluster_type": "NOPE"}), 422)
@@ -219,8 +302,12 @@ def test_list_filters_sorting_and_paging(aws_env):
     import_offer(amount=3, hostname="zeta")
     key_id = add_key()
     for host in ("alpha", "beta"):
-        call("node_import_ssh", "POST", "/v1/node/import/ssh",
-             body={"hostname": host, "endpoint": "h:22", "username": "u", "ssh_key_id": key_id})
+        call(
+            "node_import_ssh",
+            "POST",
+            "/v1/node/import/ssh",
+            body={"hostname": host, "endpoint": "h:22", "username": "u", "ssh_key_id": key_id},
+        )
     cloud = call("nodes_list", "GET", "/v1/nodes", query={"node_type": "CLOUD"}).body
     assert cloud["total"] == 3 and all(n["node_type"] == "CLOUD" for n in cloud["nodes"])
     selfm = call("nodes_list", "GET", "/v1/nodes", query={"node_type": "SELF_MANAGED"}).body
@@ -228,8 +315,12 @@ def test_list_filters_sorting_and_paging(aws_env):
     provider = cloud["nodes"][0]["provider"]
     by_provider = call("nodes_list", "GET", "/v1/nodes", query={"provider": provider.upper()}).body
     assert by_provider["total"] == 3
-    names = [n["hostname"] for n in call("nodes_list", "GET", "/v1/nodes",
-                                          query={"sort_field": "HOSTNAME", "order_by": "DESC"}).body["nodes"]]
+    names = [
+        n["hostname"]
+        for n in call("nodes_list", "GET", "/v1/nodes", query={"sort_field": "HOSTNAME", "order_by": "DESC"}).body[
+            "nodes"
+        ]
+    ]
     assert names == sorted(names, reverse=True)
     page = call("nodes_list", "GET", "/v1/nodes", query={"limit": 2})
     assert len(page.body["nodes"]) == 2 and page.body["total"] == 5 and page.body["next_cursor"]

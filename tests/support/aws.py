@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import uuid
 from pathlib import Path
 from typing import Any
@@ -29,7 +30,7 @@ _Loader.add_multi_constructor("!", _tag)
 
 
 def template() -> dict[str, Any]:
-    return yaml.load((ROOT / "template.yaml").read_text(), Loader=_Loader)  # noqa: S506 - SafeLoader subclass
+    return yaml.load((ROOT / "template.yaml").read_text(), Loader=_Loader)
 
 
 def create_tables(ddb: Any, prefix: str | None = None) -> dict[str, str]:
@@ -42,8 +43,10 @@ def create_tables(ddb: Any, prefix: str | None = None) -> dict[str, str]:
         props = res["Properties"]
         name = f"{prefix}-{logical}"
         kwargs: dict[str, Any] = {
-            "TableName": name, "AttributeDefinitions": props["AttributeDefinitions"],
-            "KeySchema": props["KeySchema"], "BillingMode": "PAY_PER_REQUEST",
+            "TableName": name,
+            "AttributeDefinitions": props["AttributeDefinitions"],
+            "KeySchema": props["KeySchema"],
+            "BillingMode": "PAY_PER_REQUEST",
         }
         if props.get("GlobalSecondaryIndexes"):
             kwargs["GlobalSecondaryIndexes"] = props["GlobalSecondaryIndexes"]
@@ -71,8 +74,8 @@ def create_queues(sqs: Any, prefix: str) -> dict[str, str]:
             target = redrive["deadLetterTargetArn"]["Fn::GetAtt"]
             dlq = target.split(".")[0] if isinstance(target, str) else target[0]
             arn = sqs.get_queue_attributes(QueueUrl=urls[dlq], AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
-            attrs["RedrivePolicy"] = (
-                '{"deadLetterTargetArn":"%s","maxReceiveCount":"%s"}' % (arn, redrive["maxReceiveCount"])
+            attrs["RedrivePolicy"] = json.dumps(
+                {"deadLetterTargetArn": arn, "maxReceiveCount": str(redrive["maxReceiveCount"])}
             )
         urls[logical] = sqs.create_queue(QueueName=f"{prefix}-{logical}", Attributes=attrs)["QueueUrl"]
     return urls

@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 import os
-from functools import lru_cache
-
 from dataclasses import dataclass, fields
+from functools import lru_cache
 
 
 @dataclass(frozen=True)

@@ -23,14 +23,34 @@ from nodeplane.settings import settings
 Envelope = Literal["problem", "atoma", "daemon"]
 logger = logging.getLogger("nodeplane.api")
 
-_TITLES = {400: "Bad Request", 401: "Unauthorized", 404: "Not Found", 413: "Content Too Large",
-           415: "Unsupported Media Type", 422: "Unprocessable Content", 500: "Internal Server Error"}
-_ATOMA_CODES = {400: "REQUEST_ERROR", 401: "AUTH_ERROR", 404: "NOT_FOUND", 413: "REQUEST_ERROR",
-                415: "REQUEST_ERROR", 422: "REQUEST_ERROR", 500: "INTERNAL_ERROR"}
+_TITLES = {
+    400: "Bad Request",
+    401: "Unauthorized",
+    404: "Not Found",
+    413: "Content Too Large",
+    415: "Unsupported Media Type",
+    422: "Unprocessable Content",
+    500: "Internal Server Error",
+}
+_ATOMA_CODES = {
+    400: "REQUEST_ERROR",
+    401: "AUTH_ERROR",
+    404: "NOT_FOUND",
+    413: "REQUEST_ERROR",
+    415: "REQUEST_ERROR",
+    422: "REQUEST_ERROR",
+    500: "INTERNAL_ERROR",
+}
 
 
 def error_body(
-    envelope: Envelope, status: int, detail: str, path: str, *, title: str | None = None, code: str | None = None
+    envelope: Envelope,
+    status: int,
+    detail: str,
+    path: str,
+    *,
+    title: str | None = None,
+    code: str | None = None,
 ) -> tuple[str, str]:
     """One error in the envelope of the API the request belongs to: (content type, JSON text)."""
     body: dict[str, Any]
@@ -54,7 +74,12 @@ def error_body(
 
 
 def error_response(
-    app: APIGatewayHttpResolver, envelope: Envelope, status: int, detail: str, *, title: str | None = None,
+    app: APIGatewayHttpResolver,
+    envelope: Envelope,
+    status: int,
+    detail: str,
+    *,
+    title: str | None = None,
     code: str | None = None,
 ) -> Response[Any]:
     content_type, body = error_body(envelope, status, detail, app.current_event.path, title=title, code=code)
@@ -89,7 +114,9 @@ def http_resolver(envelope: Envelope = "problem") -> APIGatewayHttpResolver:
 
     @app.not_found
     def _not_found(exc: Exception) -> Response[Any]:
-        return error_response(app, envelope, 404, f"no route for {app.current_event.http_method} {app.current_event.path}")
+        return error_response(
+            app, envelope, 404, f"no route for {app.current_event.http_method} {app.current_event.path}"
+        )
 
     @app.exception_handler(Exception)
     def _unexpected(exc: Exception) -> Response[Any]:
@@ -122,8 +149,15 @@ def handler(app: APIGatewayHttpResolver) -> Callable[[dict[str, Any], Any], dict
         limit = settings().max_body_bytes
         if body is not None and len(body) > limit:
             # checked before validation, so an oversized body is never parsed
-            content_type, text = error_body(envelope, 413, f"request body exceeds {limit} bytes", event.get("rawPath", ""))
-            return {"statusCode": 413, "headers": {"Content-Type": content_type}, "body": text, "isBase64Encoded": False}
+            content_type, text = error_body(
+                envelope, 413, f"request body exceeds {limit} bytes", event.get("rawPath", "")
+            )
+            return {
+                "statusCode": 413,
+                "headers": {"Content-Type": content_type},
+                "body": text,
+                "isBase64Encoded": False,
+            }
         return app.resolve(event, context)
 
     return lambda_handler

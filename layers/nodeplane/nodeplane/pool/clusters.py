@@ -20,9 +20,13 @@ def _join(tenant: str, node_id: str, cluster_id: str) -> store.Op:
     values: dict[str, Any] = {":cid": cluster_id, ":added": "ADDED"}
     condition = states.condition("add_to_cluster", values, names)
     return store.update(
-        keys.tenant_pk(tenant), keys.node_sk(node_id),
+        keys.tenant_pk(tenant),
+        keys.node_sk(node_id),
         "SET #prior = #status, #status = :added, #cid = :cid",
-        condition=condition, names=names, values=values, label=f"node:{node_id}",
+        condition=condition,
+        names=names,
+        values=values,
+        label=f"node:{node_id}",
     )
 
 
@@ -31,8 +35,13 @@ def _leave(tenant: str, node_id: str, cluster_id: str) -> store.Op:
     values: dict[str, Any] = {":cid": cluster_id}
     condition = states.condition("remove_from_cluster", values, names) + " AND #cid = :cid"
     return store.update(
-        keys.tenant_pk(tenant), keys.node_sk(node_id), "SET #status = #prior REMOVE #cid, #prior",
-        condition=condition, names=names, values=values, label=f"node:{node_id}",
+        keys.tenant_pk(tenant),
+        keys.node_sk(node_id),
+        "SET #status = #prior REMOVE #cid, #prior",
+        condition=condition,
+        names=names,
+        values=values,
+        label=f"node:{node_id}",
     )
 
 
@@ -43,7 +52,9 @@ def _raise_for_nodes(exc: TransactionFailed, cluster_id: str | None = None) -> N
             if failure.old is None or failure.old.get("entity") != "node":
                 raise NotFound(f"node {node_id} not found") from exc
             where = f" in cluster {failure.old['cluster_id']}" if failure.old.get("cluster_id") else ""
-            raise Conflict(f"node {node_id} is {failure.old.get('node_status')}{where}; it cannot join a cluster") from exc
+            raise Conflict(
+                f"node {node_id} is {failure.old.get('node_status')}{where}; it cannot join a cluster"
+            ) from exc
         if failure.label == "cluster":
             if failure.old is None:
                 raise NotFound(f"cluster {cluster_id} not found") from exc
@@ -53,11 +64,19 @@ def _raise_for_nodes(exc: TransactionFailed, cluster_id: str | None = None) -> N
 def present(item: dict[str, Any]) -> dict[str, Any]:
     members: dict[str, str] = item.get("nodes") or {}
     return {
-        "id": item["id"], "name": item["name"], "owner": item["tenant"], "namespace": item["tenant"],
-        "cluster_type": item.get("cluster_type"), "vpn_cluster": item.get("vpn_cluster", False),
-        "telemetry_enabled": item.get("telemetry_enabled", False), "cluster_status": item["cluster_status"],
-        "cluster_labels": item.get("cluster_labels"), "machine_pre_start_commands": item.get("machine_pre_start_commands"),
-        "local_storage": item.get("local_storage"), "created_at": item["created_at"], "updated_at": item.get("updated_at"),
+        "id": item["id"],
+        "name": item["name"],
+        "owner": item["tenant"],
+        "namespace": item["tenant"],
+        "cluster_type": item.get("cluster_type"),
+        "vpn_cluster": item.get("vpn_cluster", False),
+        "telemetry_enabled": item.get("telemetry_enabled", False),
+        "cluster_status": item["cluster_status"],
+        "cluster_labels": item.get("cluster_labels"),
+        "machine_pre_start_commands": item.get("machine_pre_start_commands"),
+        "local_storage": item.get("local_storage"),
+        "created_at": item["created_at"],
+        "updated_at": item.get("updated_at"),
         "k8s_version": item.get("k8s_version"),
         "control_plane_node_ids": sorted(n for n, r in members.items() if r == "CONTROL_PLANE"),
         "worker_node_ids": sorted(n for n, r in members.items() if r == "WORKER"),
@@ -75,14 +94,26 @@ def create(tenant: str, request: ClusterCreateRequest) -> str:
     cluster_id = str(uuid.uuid4())
     created = clock.iso()
     item = {
-        "pk": keys.tenant_pk(tenant), "sk": keys.cluster_sk(cluster_id), "entity": "cluster", "id": cluster_id,
-        "tenant": tenant, "name": request.name, "cluster_type": request.cluster_type,
-        "vpn_cluster": request.vpn_cluster, "telemetry_enabled": request.telemetry_enabled,
-        "cluster_labels": request.cluster_labels, "machine_pre_start_commands": request.machine_pre_start_commands,
+        "pk": keys.tenant_pk(tenant),
+        "sk": keys.cluster_sk(cluster_id),
+        "entity": "cluster",
+        "id": cluster_id,
+        "tenant": tenant,
+        "name": request.name,
+        "cluster_type": request.cluster_type,
+        "vpn_cluster": request.vpn_cluster,
+        "telemetry_enabled": request.telemetry_enabled,
+        "cluster_labels": request.cluster_labels,
+        "machine_pre_start_commands": request.machine_pre_start_commands,
         "local_storage": request.local_storage.model_dump(exclude_none=True) if request.local_storage else None,
-        "k8s_version": request.k8s_version, "cluster_status": "PENDING", "created_at": created,
-        "updated_at": created, "nodes": members, "version": 0,
-        "gsi1pk": keys.clusters_index_pk(tenant), "gsi1sk": f"C#{created}#{cluster_id}",
+        "k8s_version": request.k8s_version,
+        "cluster_status": "PENDING",
+        "created_at": created,
+        "updated_at": created,
+        "nodes": members,
+        "version": 0,
+        "gsi1pk": keys.clusters_index_pk(tenant),
+        "gsi1sk": f"C#{created}#{cluster_id}",
     }
     ops = [store.put({k: v for k, v in item.items() if v is not None}, condition="attribute_not_exists(pk)")]
     ops += [_join(tenant, n, cluster_id) for n in members]
@@ -109,9 +140,15 @@ def list_clusters(
     tenant: str, status: str | None, limit: int, cursor: str | None
 ) -> tuple[list[dict[str, Any]], str | None]:
     items, next_cursor = store.query(
-        "gsi1pk", keys.clusters_index_pk(tenant), sk_name="gsi1sk", index="gsi1", limit=limit, cursor=cursor,
+        "gsi1pk",
+        keys.clusters_index_pk(tenant),
+        sk_name="gsi1sk",
+        index="gsi1",
+        limit=limit,
+        cursor=cursor,
         filter_expression="#cs = :cs" if status else None,
-        names={"#cs": "cluster_status"} if status else None, values={":cs": status} if status else None,
+        names={"#cs": "cluster_status"} if status else None,
+        values={":cs": status} if status else None,
     )
     return [present(i) for i in items], next_cursor
 
@@ -119,7 +156,8 @@ def list_clusters(
 def nodes_of(tenant: str, cluster_id: str) -> dict[str, Any]:
     view = present(load(tenant, cluster_id))
     return {
-        "cluster_id": cluster_id, "control_plane_node_ids": view["control_plane_node_ids"],
+        "cluster_id": cluster_id,
+        "control_plane_node_ids": view["control_plane_node_ids"],
         "worker_node_ids": view["worker_node_ids"],
         "total_nodes": len(view["control_plane_node_ids"]) + len(view["worker_node_ids"]),
     }
@@ -134,11 +172,17 @@ def add_nodes(tenant: str, cluster_id: str, nodes: list[tuple[str, str]]) -> dic
     for i, (node_id, role) in enumerate(nodes):
         names[f"#n{i}"], values[f":r{i}"] = node_id, role
         sets.append(f"#nodes.#n{i} = :r{i}")
-    ops = [store.update(
-        keys.tenant_pk(tenant), keys.cluster_sk(cluster_id), "SET " + ", ".join(sets) + " ADD #v :one",
-        condition="attribute_exists(pk) AND #cs <> :deleting AND size(#nodes) <= :max",
-        names=names, values=values, label="cluster",
-    )]
+    ops = [
+        store.update(
+            keys.tenant_pk(tenant),
+            keys.cluster_sk(cluster_id),
+            "SET " + ", ".join(sets) + " ADD #v :one",
+            condition="attribute_exists(pk) AND #cs <> :deleting AND size(#nodes) <= :max",
+            names=names,
+            values=values,
+            label="cluster",
+        )
+    ]
     ops += [_join(tenant, n, cluster_id) for n, _ in nodes]
     try:
         store.transact(ops)
@@ -151,14 +195,20 @@ def add_nodes(tenant: str, cluster_id: str, nodes: list[tuple[str, str]]) -> dic
 def remove_node(tenant: str, cluster_id: str, node_id: str) -> None:
     load(tenant, cluster_id)
     try:
-        store.transact([
-            _leave(tenant, node_id, cluster_id),
-            store.update(
-                keys.tenant_pk(tenant), keys.cluster_sk(cluster_id), "REMOVE #nodes.#n ADD #v :one",
-                condition="attribute_exists(#nodes.#n)", names={"#nodes": "nodes", "#n": node_id, "#v": "version"},
-                values={":one": 1}, label="member",
-            ),
-        ])
+        store.transact(
+            [
+                _leave(tenant, node_id, cluster_id),
+                store.update(
+                    keys.tenant_pk(tenant),
+                    keys.cluster_sk(cluster_id),
+                    "REMOVE #nodes.#n ADD #v :one",
+                    condition="attribute_exists(#nodes.#n)",
+                    names={"#nodes": "nodes", "#n": node_id, "#v": "version"},
+                    values={":one": 1},
+                    label="member",
+                ),
+            ]
+        )
     except TransactionFailed as exc:
         raise NotFound(f"node {node_id} is not in cluster {cluster_id}") from exc
 
@@ -169,19 +219,34 @@ def deploy(tenant: str, cluster_id: str) -> None:
     members = list((item.get("nodes") or {}).keys())
     if not members:
         raise Conflict(f"cluster {cluster_id} has no nodes to deploy")
-    ops = [store.update(
-        keys.tenant_pk(tenant), keys.cluster_sk(cluster_id), "SET #cs = :ready, updated_at = :now ADD #v :one",
-        condition="#v = :ver", names={"#cs": "cluster_status", "#v": "version"},
-        values={":ready": "READY", ":now": clock.iso(), ":ver": item.get("version", 0), ":one": 1}, label="cluster",
-    )]
+    ops = [
+        store.update(
+            keys.tenant_pk(tenant),
+            keys.cluster_sk(cluster_id),
+            "SET #cs = :ready, updated_at = :now ADD #v :one",
+            condition="#v = :ver",
+            names={"#cs": "cluster_status", "#v": "version"},
+            values={":ready": "READY", ":now": clock.iso(), ":ver": item.get("version", 0), ":one": 1},
+            label="cluster",
+        )
+    ]
     for node_id in members:
         names: dict[str, str] = {"#cid": "cluster_id"}
         values: dict[str, Any] = {":cid": cluster_id, ":deployed": "DEPLOYED"}
         cond = "attribute_exists(pk) AND #cid = :cid AND #status IN (:a, :d)"
         names["#status"] = "node_status"
         values.update({":a": "ADDED", ":d": "DEPLOYED"})
-        ops.append(store.update(keys.tenant_pk(tenant), keys.node_sk(node_id), "SET #status = :deployed",
-                                condition=cond, names=names, values=values, label=f"node:{node_id}"))
+        ops.append(
+            store.update(
+                keys.tenant_pk(tenant),
+                keys.node_sk(node_id),
+                "SET #status = :deployed",
+                condition=cond,
+                names=names,
+                values=values,
+                label=f"node:{node_id}",
+            )
+        )
     try:
         store.transact(ops)
     except TransactionFailed as exc:
@@ -192,15 +257,22 @@ def delete(tenant: str, cluster_id: str) -> list[str]:
     """Delete the cluster and release its nodes back to the pool, atomically."""
     item = load(tenant, cluster_id)
     members = list((item.get("nodes") or {}).keys())
-    ops = [store.delete(
-        keys.tenant_pk(tenant), keys.cluster_sk(cluster_id), condition="#v = :ver",
-        names={"#v": "version"}, values={":ver": item.get("version", 0)}, label="cluster",
-    )]
+    ops = [
+        store.delete(
+            keys.tenant_pk(tenant),
+            keys.cluster_sk(cluster_id),
+            condition="#v = :ver",
+            names={"#v": "version"},
+            values={":ver": item.get("version", 0)},
+            label="cluster",
+        )
+    ]
     ops += [_leave(tenant, n, cluster_id) for n in members]
     try:
         store.transact(ops)
     except TransactionFailed as exc:
-        if exc.failed("cluster") and exc.failed("cluster").old is None:  # type: ignore[union-attr]
+        failure = exc.failed("cluster")
+        if failure is not None and failure.old is None:
             raise NotFound(f"cluster {cluster_id} not found") from exc
         raise Conflict(f"cluster {cluster_id} changed while deleting; retry") from exc
     return members

@@ -10,8 +10,24 @@ from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictFloat, Stri
 NodeStatus = Literal["PENDING", "DISCOVERING", "AVAILABLE", "ADDED", "DEPLOYED", "FAILED", "WARNING"]
 NodeType = Literal["CLOUD", "SELF_MANAGED"]
 CloudProvider = Literal[
-    "AWS", "AZURE", "GCP", "OCI", "LAMBDA", "PAPERSPACE", "VAST", "FLUIDSTACK", "CUDO", "NEBIUS",
-    "HYPERBOLIC", "SCP", "DO", "OVHCLOUD", "SCALEWAY", "PRIMEINTELLECT", "IBM", "UNKNOWN",
+    "AWS",
+    "AZURE",
+    "GCP",
+    "OCI",
+    "LAMBDA",
+    "PAPERSPACE",
+    "VAST",
+    "FLUIDSTACK",
+    "CUDO",
+    "NEBIUS",
+    "HYPERBOLIC",
+    "SCP",
+    "DO",
+    "OVHCLOUD",
+    "SCALEWAY",
+    "PRIMEINTELLECT",
+    "IBM",
+    "UNKNOWN",
 ]
 GpuVendor = Literal["NVIDIA", "AMD", "INTEL", "HUAWEI", "GOOGLE", "AWS", "UNKNOWN"]
 CpuVendor = Literal["INTEL", "AMD", "UNKNOWN"]

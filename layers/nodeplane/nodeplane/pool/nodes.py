@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import re
 import secrets
 import uuid
@@ -21,8 +20,21 @@ _ENDPOINT = re.compile(r"^(?:\[(?P<v6>[0-9A-Fa-f:.]+)\]|(?P<host>[A-Za-z0-9.\-_]
 NODE_FIELDS_CLOUD = ("provider", "region", "availability_zone", "instance_type", "offer_id")
 NODE_FIELDS_SELF = ("endpoint", "username", "ssh_key_id", "last_heartbeat_date", "host_key_fingerprint")
 NODE_FIELDS_COMMON = (
-    "id", "node_type", "namespace", "hostname", "description", "location", "import_time", "price_per_hour",
-    "node_status", "warning_message", "hardware", "software", "system", "cluster_id", "failure_reason",
+    "id",
+    "node_type",
+    "namespace",
+    "hostname",
+    "description",
+    "location",
+    "import_time",
+    "price_per_hour",
+    "node_status",
+    "warning_message",
+    "hardware",
+    "software",
+    "system",
+    "cluster_id",
+    "failure_reason",
 )
 
 
@@ -97,20 +109,36 @@ def import_from_offer(tenant: str, offer_id: str, hostname: str | None, amount: 
     for i in range(amount):
         node_id = new_node_id()
         name = base if amount == 1 else f"{base}-{i + 1}"
-        nodes.append({
-            "pk": keys.tenant_pk(tenant), "sk": keys.node_sk(node_id), "entity": "node", "tenant": tenant,
-            "id": node_id, "node_type": "CLOUD", "hostname": name, "node_status": "AVAILABLE",
-            "import_time": created, "created_at": created, "price_per_hour": price,
-            "provider": offer["cloud_provider"].lower(), "region": offer["region"],
-            "availability_zone": offer.get("availability_zone"), "instance_type": offer["instance_type"],
-            "offer_id": offer_id, "location": offer.get("location"),
-            "hardware": {
-                "gpu_count": offer["gpu_count"], "gpu_memory": offer["gpu_memory_mib"],
-                "gpu_vendor": offer["gpu_vendor"], "gpu_type": offer["gpu_type"],
-                "cpu_cores": offer["num_vcpus"], "memory_gb": offer["main_memory_mib"] // 1024,
-            },
-            **_index_attrs(tenant, node_id, created, name),
-        })
+        nodes.append(
+            {
+                "pk": keys.tenant_pk(tenant),
+                "sk": keys.node_sk(node_id),
+                "entity": "node",
+                "tenant": tenant,
+                "id": node_id,
+                "node_type": "CLOUD",
+                "hostname": name,
+                "node_status": "AVAILABLE",
+                "import_time": created,
+                "created_at": created,
+                "price_per_hour": price,
+                "provider": offer["cloud_provider"].lower(),
+                "region": offer["region"],
+                "availability_zone": offer.get("availability_zone"),
+                "instance_type": offer["instance_type"],
+                "offer_id": offer_id,
+                "location": offer.get("location"),
+                "hardware": {
+                    "gpu_count": offer["gpu_count"],
+                    "gpu_memory": offer["gpu_memory_mib"],
+                    "gpu_vendor": offer["gpu_vendor"],
+                    "gpu_type": offer["gpu_type"],
+                    "cpu_cores": offer["num_vcpus"],
+                    "memory_gb": offer["main_memory_mib"] // 1024,
+                },
+                **_index_attrs(tenant, node_id, created, name),
+            }
+        )
     _insert(nodes)
     return [n["id"] for n in nodes]
 
@@ -124,13 +152,26 @@ def import_ssh(tenant: str, request: NodeImportSshRequest) -> str:
     created = clock.iso()
     deadline = clock.now() + settings().discovery_deadline_seconds
     node = {
-        "pk": keys.tenant_pk(tenant), "sk": keys.node_sk(node_id), "entity": "node", "tenant": tenant,
-        "id": node_id, "node_type": "SELF_MANAGED", "hostname": request.hostname,
-        "description": request.description, "node_status": "PENDING", "import_time": created,
-        "created_at": created, "price_per_hour": request.price_per_hour or 0, "endpoint": request.endpoint,
-        "username": request.username, "ssh_key_id": request.ssh_key_id,
-        "discovery_deadline": int(deadline), "discovery_attempts": 0,
-        "gsi3pk": keys.DISCOVERY, "gsi3sk": f"{int(deadline):012d}#{tenant}#{node_id}",
+        "pk": keys.tenant_pk(tenant),
+        "sk": keys.node_sk(node_id),
+        "entity": "node",
+        "tenant": tenant,
+        "id": node_id,
+        "node_type": "SELF_MANAGED",
+        "hostname": request.hostname,
+        "description": request.description,
+        "node_status": "PENDING",
+        "import_time": created,
+        "created_at": created,
+        "price_per_hour": request.price_per_hour or 0,
+        "endpoint": request.endpoint,
+        "username": request.username,
+        "ssh_key_id": request.ssh_key_id,
+        "discovery_deadline": int(deadline),
+        "discovery_attempts": 0,
+        "last_enqueued_at": clock.now(),
+        "gsi3pk": keys.DISCOVERY,
+        "gsi3sk": f"{int(deadline):012d}#{tenant}#{node_id}",
         **_index_attrs(tenant, node_id, created, request.hostname),
     }
     _insert([{k: v for k, v in node.items() if v is not None}])
@@ -168,8 +209,14 @@ def counters(tenant: str) -> dict[str, Any]:
 
 
 def list_nodes(
-    tenant: str, *, node_type: str | None, provider: str | None, sort_field: str, order_by: str,
-    limit: int, cursor: str | None,
+    tenant: str,
+    *,
+    node_type: str | None,
+    provider: str | None,
+    sort_field: str,
+    order_by: str,
+    limit: int,
+    cursor: str | None,
 ) -> tuple[list[dict[str, Any]], int, str | None]:
     """One page of the tenant's nodes; ``total`` comes from counters kept with every import/delete."""
     provider = provider.lower() if provider else None
@@ -191,13 +238,21 @@ def list_nodes(
         filters.append("#pv = :pv")
         names["#pv"], values[":pv"] = "provider", provider
     index, sk = ("gsi1", "gsi1sk") if sort_field == "CREATED_AT" else ("gsi2", "gsi2sk")
-    items, page_cursor = [], cursor
+    items: list[dict[str, Any]] = []
+    page_cursor = cursor
     # A filter may thin out a page; read at most a few pages before handing back a cursor.
     for _ in range(5):
         page, page_cursor = store.query(
-            f"{index}pk", keys.nodes_index_pk(tenant), sk_name=sk, index=index, limit=limit - len(items),
-            cursor=page_cursor, forward=order_by == "ASC",
-            filter_expression=" AND ".join(filters) or None, names=names or None, values=values or None,
+            f"{index}pk",
+            keys.nodes_index_pk(tenant),
+            sk_name=sk,
+            index=index,
+            limit=limit - len(items),
+            cursor=page_cursor,
+            forward=order_by == "ASC",
+            filter_expression=" AND ".join(filters) or None,
+            names=names or None,
+            values=values or None,
         )
         items.extend(page)
         if not page_cursor or len(items) >= limit or not filters:
@@ -205,37 +260,14 @@ def list_nodes(
     return [present(i) for i in items], int(total), page_cursor
 
 
-def _token_hash(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
-
-
-def issue_token(tenant: str, node_id: str) -> dict[str, Any]:
-    """A fresh node access token, stored only as a hash; the previous one stops working."""
-    token = "npn_" + secrets.token_urlsafe(32)
-    ttl = settings().node_token_ttl_seconds
-    return {
-        "token": token,
-        "item": {
-            "token_hash": _token_hash(token),
-            "token_expires_at": int(clock.now() + ttl),
-        },
-        "reply": {"next_access_token": token, "next_access_token_expires_in": ttl, "next_access_token_type": "Bearer"},
-    }
-
-
-def token_matches(item: dict[str, Any], token: str) -> bool:
-    expected = item.get("token_hash")
-    return bool(expected) and secrets.compare_digest(expected, _token_hash(token)) and clock.now() < float(
-        item.get("token_expires_at", 0)
-    )
-
-
 def patch(tenant: str, node_id: str, request: NodePatchRequest | None) -> dict[str, Any]:
     """A body updates the node's facts; no body is a heartbeat. Both rotate the node's access token."""
+    from nodeplane.pool import agents
+
     item = load(tenant, node_id)
-    token = issue_token(tenant, node_id)
+    token, token_ops = agents.rotate_token_ops(tenant, node_id, item.get("token_hash"))
     names = {"#th": "token_hash", "#te": "token_expires_at"}
-    values: dict[str, Any] = {":th": token["item"]["token_hash"], ":te": token["item"]["token_expires_at"]}
+    values: dict[str, Any] = {":th": token["hash"], ":te": token["expires"]}
     sets = ["#th = :th", "#te = :te"]
     if request is None:
         if item["node_type"] == "SELF_MANAGED":
@@ -253,12 +285,20 @@ def patch(tenant: str, node_id: str, request: NodePatchRequest | None) -> dict[s
             sets.append("#d = :d")
             names["#d"], values[":d"] = "description", request.description
     try:
-        store.transact([
-            store.update(
-                keys.tenant_pk(tenant), keys.node_sk(node_id), "SET " + ", ".join(sets),
-                condition="attribute_exists(pk)", names=names, values=values, label="node",
-            )
-        ])
+        store.transact(
+            [
+                store.update(
+                    keys.tenant_pk(tenant),
+                    keys.node_sk(node_id),
+                    "SET " + ", ".join(sets),
+                    condition="attribute_exists(pk)",
+                    names=names,
+                    values=values,
+                    label="node",
+                ),
+                *token_ops,
+            ]
+        )
     except TransactionFailed as exc:
         raise NotFound(f"node {node_id} not found") from exc
     return {"node_id": node_id, **token["reply"]}
@@ -271,12 +311,20 @@ def delete(tenant: str, node_id: str) -> None:
     values: dict[str, Any] = {}
     condition = states.condition("delete", values, names)
     try:
-        store.transact([
-            store.delete(keys.tenant_pk(tenant), keys.node_sk(node_id), condition=condition, names=names,
-                         values=values, label="node"),
-            store.delete(keys.tenant_pk(tenant), keys.host_sk(item["hostname"])),
-            _counter_delta(item, -1),
-        ])
+        store.transact(
+            [
+                store.delete(
+                    keys.tenant_pk(tenant),
+                    keys.node_sk(node_id),
+                    condition=condition,
+                    names=names,
+                    values=values,
+                    label="node",
+                ),
+                store.delete(keys.tenant_pk(tenant), keys.host_sk(item["hostname"])),
+                _counter_delta(item, -1),
+            ]
+        )
     except TransactionFailed as exc:
         failure = exc.failed("node")
         if failure is None or failure.old is None:
@@ -285,3 +333,93 @@ def delete(tenant: str, node_id: str) -> None:
             f"node {node_id} is {failure.old.get('node_status')}; only AVAILABLE nodes can be deleted"
             + (f" (it is in cluster {failure.old['cluster_id']})" if failure.old.get("cluster_id") else "")
         ) from exc
+
+
+def self_register(request: Any) -> dict[str, Any]:
+    """A machine joins its owner's pool with a one-time register token; it reports its own facts."""
+    from nodeplane.pool import agents, sshkeys
+
+    tenant, consume_ops = agents.consume_register_token_op(request.register_token)
+    parse_endpoint(request.endpoint)
+    sshkeys.require(tenant, request.ssh_key_id)
+    node_id = new_node_id()
+    created = clock.iso()
+    token, token_ops = agents.rotate_token_ops(tenant, node_id, None)
+    node = {
+        "pk": keys.tenant_pk(tenant),
+        "sk": keys.node_sk(node_id),
+        "entity": "node",
+        "tenant": tenant,
+        "id": node_id,
+        "node_type": "SELF_MANAGED",
+        "hostname": request.hostname,
+        "node_status": "AVAILABLE",
+        "import_time": created,
+        "created_at": created,
+        "price_per_hour": request.price_per_hour or 0,
+        "endpoint": request.endpoint,
+        "username": request.username,
+        "ssh_key_id": request.ssh_key_id,
+        "last_heartbeat_date": created,
+        "last_heartbeat_ts": clock.now(),
+        "self_registered": True,
+        "token_hash": token["hash"],
+        "token_expires_at": token["expires"],
+        **_index_attrs(tenant, node_id, created, request.hostname),
+    }
+    for section in ("hardware", "software", "system"):
+        value = getattr(request, section)
+        if value is not None:
+            node[section] = value.model_dump(exclude_none=True)
+    ops = [
+        store.put(node, condition="attribute_not_exists(pk)"),
+        _claim_hostname(tenant, request.hostname, node_id),
+        _counter_delta(node, 1),
+        *consume_ops,
+        *token_ops,
+    ]
+    try:
+        store.transact(ops)
+    except TransactionFailed as exc:
+        agents.raise_register_failure(exc)
+    return {"node_id": node_id, **token["reply"]}
+
+
+def rediscover(tenant: str, node_id: str) -> None:
+    """Run discovery again (e.g. after changing the machine); the recorded host key must still match."""
+    names: dict[str, str] = {}
+    values: dict[str, Any] = {":pending": "PENDING", ":self": "SELF_MANAGED"}
+    deadline = clock.now() + settings().discovery_deadline_seconds
+    condition = states.condition("rediscover", values, names) + " AND node_type = :self"
+    values.update(
+        {
+            ":deadline": int(deadline),
+            ":gsi3pk": keys.DISCOVERY,
+            ":gsi3sk": f"{int(deadline):012d}#{tenant}#{node_id}",
+            ":now": clock.now(),
+        }
+    )
+    try:
+        store.transact(
+            [
+                store.update(
+                    keys.tenant_pk(tenant),
+                    keys.node_sk(node_id),
+                    "SET #status = :pending, discovery_deadline = :deadline, gsi3pk = :gsi3pk, gsi3sk = :gsi3sk, "
+                    "last_enqueued_at = :now REMOVE failure_reason",
+                    condition=condition,
+                    names=names,
+                    values=values,
+                    label="node",
+                )
+            ]
+        )
+    except TransactionFailed as exc:
+        failure = exc.failed("node")
+        if failure is None or failure.old is None:
+            raise NotFound(f"node {node_id} not found") from exc
+        raise Conflict(
+            f"node {node_id} is {failure.old.get('node_status')} {failure.old.get('node_type')}; only self-managed "
+            "nodes that are AVAILABLE, WARNING or FAILED can be discovered again"
+        ) from exc
+    queue.send(settings().discovery_queue_url, queue.discovery_job(tenant, node_id))

@@ -24,16 +24,23 @@ def refresh(sources: list[OfferSource] | None = None) -> int:
     offers = [o for source in (sources or SOURCES) for o in source.fetch()]
     batch: list[store.Op] = []
     for offer in offers:
-        item = {"pk": keys.offer_pk(offer["id"]), "sk": keys.OFFER, "entity": "offer", **offer,
-                "gsi1pk": keys.OFFERS, "gsi1sk": f"{_price_key(offer['hourly_cost'] or 0)}#{offer['id']}"}
+        item = {
+            "pk": keys.offer_pk(offer["id"]),
+            "sk": keys.OFFER,
+            "entity": "offer",
+            **offer,
+            "gsi1pk": keys.OFFERS,
+            "gsi1sk": f"{_price_key(offer['hourly_cost'] or 0)}#{offer['id']}",
+        }
         batch.append(store.put(item))
         if len(batch) == 25:
             store.transact(batch)
             batch = []
     if batch:
         store.transact(batch)
-    store.transact([store.put({"pk": keys.OFFERS, "sk": keys.META, "metadata": metadata_of(offers),
-                               "count": len(offers)})])
+    store.transact(
+        [store.put({"pk": keys.OFFERS, "sk": keys.META, "metadata": metadata_of(offers), "count": len(offers)})]
+    )
     return len(offers)
 
 
@@ -56,9 +63,15 @@ def metadata_of(offers: list[dict[str, Any]]) -> dict[str, Any]:
         "currencies": sorted({o["currency"] for o in offers}),
     }
     meta["gpu_types"] = [{"gpu_type": t, "gpu_vendor": v} for t, v in meta["gpu_types"]]
-    for field, name in (("gpu_count", "gpu_count"), ("gpu_memory_mib", "gpu_memory_mib"),
-                        ("total_gpu_memory_mib", "total_gpu_memory_mib"), ("main_memory_mib", "main_memory_mib"),
-                        ("num_vcpus", "num_vcpus"), ("price", "price"), ("hourly_cost", "hourly_cost")):
+    for field, name in (
+        ("gpu_count", "gpu_count"),
+        ("gpu_memory_mib", "gpu_memory_mib"),
+        ("total_gpu_memory_mib", "total_gpu_memory_mib"),
+        ("main_memory_mib", "main_memory_mib"),
+        ("num_vcpus", "num_vcpus"),
+        ("price", "price"),
+        ("hourly_cost", "hourly_cost"),
+    ):
         meta[f"{name}_min"], meta[f"{name}_max"] = span(field)
     return meta
 
@@ -125,16 +138,25 @@ class OfferFilter:
             return False
         if self.non_gpu_instances is False and o["gpu_count"] == 0:
             return False
-        if self.search and self.search.lower() not in " ".join(
-            str(o.get(f, "")) for f in ("instance_type", "gpu_type", "cloud_provider", "region", "location")
-        ).lower():
+        if (
+            self.search
+            and self.search.lower()
+            not in " ".join(
+                str(o.get(f, "")) for f in ("instance_type", "gpu_type", "cloud_provider", "region", "location")
+            ).lower()
+        ):
             return False
         return (
-            eq(self.cloud_provider, "cloud_provider") and eq(self.gpu_vendor, "gpu_vendor")
-            and eq(self.gpu_type, "gpu_type") and eq(self.region, "region")
-            and eq(self.availability_zone, "availability_zone") and eq(self.location, "location")
-            and eq(self.cpu_vendor, "cpu_vendor") and eq(self.cpu_arch, "cpu_arch")
-            and eq(self.price_type, "price_type") and eq(self.pricing_unit, "pricing_unit")
+            eq(self.cloud_provider, "cloud_provider")
+            and eq(self.gpu_vendor, "gpu_vendor")
+            and eq(self.gpu_type, "gpu_type")
+            and eq(self.region, "region")
+            and eq(self.availability_zone, "availability_zone")
+            and eq(self.location, "location")
+            and eq(self.cpu_vendor, "cpu_vendor")
+            and eq(self.cpu_arch, "cpu_arch")
+            and eq(self.price_type, "price_type")
+            and eq(self.pricing_unit, "pricing_unit")
             and within(self.gpu_count_min, self.gpu_count_max, "gpu_count")
             and within(self.gpu_memory_min, self.gpu_memory_max, "gpu_memory_mib")
             and within(self.total_gpu_memory_min, self.total_gpu_memory_max, "total_gpu_memory_mib")
@@ -156,8 +178,14 @@ def list_offers(
     page_cursor: str | None = None
     for _ in range(MAX_SCAN_PAGES):
         items, page_cursor = store.query(
-            "gsi1pk", keys.OFFERS, sk_name="gsi1sk", sk_between=(low, high), index="gsi1", limit=PAGE_READ,
-            cursor=page_cursor, forward=not descending,
+            "gsi1pk",
+            keys.OFFERS,
+            sk_name="gsi1sk",
+            sk_between=(low, high),
+            index="gsi1",
+            limit=PAGE_READ,
+            cursor=page_cursor,
+            forward=not descending,
         )
         matched.extend(i for i in items if flt.matches(i))
         if not page_cursor:

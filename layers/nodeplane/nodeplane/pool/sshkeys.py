@@ -14,8 +14,12 @@ from nodeplane.security import envelope, kms
 from nodeplane.settings import settings
 from nodeplane.store.dynamo import TransactionFailed
 
-_PEM_MARKERS = (b"-----BEGIN OPENSSH PRIVATE KEY-----", b"-----BEGIN RSA PRIVATE KEY-----",
-                b"-----BEGIN EC PRIVATE KEY-----", b"-----BEGIN PRIVATE KEY-----")
+_PEM_MARKERS = (
+    b"-----BEGIN OPENSSH PRIVATE KEY-----",
+    b"-----BEGIN RSA PRIVATE KEY-----",
+    b"-----BEGIN EC PRIVATE KEY-----",
+    b"-----BEGIN PRIVATE KEY-----",
+)
 
 
 def _context(tenant: str, key_id: str) -> dict[str, str]:
@@ -37,15 +41,23 @@ def add(tenant: str, name: str, private_key_b64: str, scope: str) -> str:
     key_id = str(uuid.uuid4())
     sealed = envelope.seal(kms(), settings().kms_key_id, raw, _context(tenant, key_id))
     item = {
-        "pk": keys.tenant_pk(tenant), "sk": keys.sshkey_sk(key_id), "entity": "ssh_key", "id": key_id,
-        "name": name, "scope": scope, "sealed": sealed, "created_at": clock.iso(),
+        "pk": keys.tenant_pk(tenant),
+        "sk": keys.sshkey_sk(key_id),
+        "entity": "ssh_key",
+        "id": key_id,
+        "name": name,
+        "scope": scope,
+        "sealed": sealed,
+        "created_at": clock.iso(),
     }
     name_claim = {"pk": keys.tenant_pk(tenant), "sk": f"SSHKEYNAME#{name}", "ssh_key_id": key_id}
     try:
-        store.transact([
-            store.put(item, condition="attribute_not_exists(pk)"),
-            store.put(name_claim, condition="attribute_not_exists(pk)", label="name"),
-        ])
+        store.transact(
+            [
+                store.put(item, condition="attribute_not_exists(pk)"),
+                store.put(name_claim, condition="attribute_not_exists(pk)", label="name"),
+            ]
+        )
     except TransactionFailed as exc:
         raise Conflict(f"an SSH key named {name!r} already exists") from exc
     return key_id
@@ -76,9 +88,11 @@ def delete(tenant: str, key_id: str) -> None:
     if not item:
         raise NotFound(f"SSH key {key_id} not found")
     try:
-        store.transact([
-            store.delete(keys.tenant_pk(tenant), keys.sshkey_sk(key_id), condition="attribute_exists(pk)"),
-            store.delete(keys.tenant_pk(tenant), f"SSHKEYNAME#{item['name']}"),
-        ])
+        store.transact(
+            [
+                store.delete(keys.tenant_pk(tenant), keys.sshkey_sk(key_id), condition="attribute_exists(pk)"),
+                store.delete(keys.tenant_pk(tenant), f"SSHKEYNAME#{item['name']}"),
+            ]
+        )
     except TransactionFailed as exc:
         raise NotFound(f"SSH key {key_id} not found") from exc

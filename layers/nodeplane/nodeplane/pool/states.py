@@ -14,6 +14,7 @@ TRANSITIONS: dict[str, tuple[frozenset[str], str | None]] = {
     "deploy": (frozenset({"ADDED"}), "DEPLOYED"),
     "remove_from_cluster": (frozenset({"ADDED", "DEPLOYED"}), None),  # back to its pre-cluster status
     "delete": (frozenset({"AVAILABLE"}), None),
+    "rediscover": (frozenset({"AVAILABLE", "WARNING", "FAILED"}), "PENDING"),
 }
 
 

@@ -206,7 +206,10 @@ def delete(
     table: str | None = None,
     label: str = "",
 ) -> Op:
-    body: dict[str, Any] = {"TableName": table or settings().table_name, "Key": serialize({"pk": pk, "sk": sk})}
+    body: dict[str, Any] = {
+        "TableName": table or settings().table_name,
+        "Key": serialize({"pk": pk, "sk": sk}),
+    }
     _conditions(body, condition, names, values)
     return Op("Delete", body, label)
 
@@ -221,7 +224,10 @@ def check(
     table: str | None = None,
     label: str = "",
 ) -> Op:
-    body: dict[str, Any] = {"TableName": table or settings().table_name, "Key": serialize({"pk": pk, "sk": sk})}
+    body: dict[str, Any] = {
+        "TableName": table or settings().table_name,
+        "Key": serialize({"pk": pk, "sk": sk}),
+    }
     _conditions(body, condition, names, values)
     return Op("ConditionCheck", body, label)
 
@@ -299,11 +305,19 @@ def _single(op: Op) -> None:
         code = exc.response["Error"]["Code"]
         if code == "ConditionalCheckFailedException":
             old = exc.response.get("Item")
-            raise TransactionFailed([Failure(op.label, "ConditionalCheckFailed", deserialize(old) if old else None)]) from exc
+            raise TransactionFailed(
+                [Failure(op.label, "ConditionalCheckFailed", deserialize(old) if old else None)]
+            ) from exc
         if code == "TransactionCanceledException":
             reasons = exc.response.get("CancellationReasons", [{}])
             old = reasons[0].get("Item") if reasons else None
             raise TransactionFailed(
-                [Failure(op.label, reasons[0].get("Code", "ConditionalCheckFailed"), deserialize(old) if old else None)]
+                [
+                    Failure(
+                        op.label,
+                        reasons[0].get("Code", "ConditionalCheckFailed"),
+                        deserialize(old) if old else None,
+                    )
+                ]
             ) from exc
         raise

@@ -1,0 +1,24 @@
+"""POST /v1/node/self-register: a machine joins the pool with a one-time register token (no user auth)."""
+
+from typing import Annotated
+
+from aws_lambda_powertools.event_handler.openapi.params import Body
+from nodeplane.api import handler, http_resolver, problems
+from nodeplane.pool import nodes
+from nodeplane.pool.models import NodeSelfRegisterRequest, NodeSelfRegisterResponse
+
+app = http_resolver()
+
+
+@app.post(
+    "/v1/node/self-register",
+    status_code=201,
+    summary="Self-register a node",
+    tags=["nodes"],
+    responses=problems(400, 401, 409, 422),
+)
+def self_register_node(request: Annotated[NodeSelfRegisterRequest, Body()]) -> NodeSelfRegisterResponse:
+    return NodeSelfRegisterResponse.model_validate(nodes.self_register(request))
+
+
+lambda_handler = handler(app)

@@ -1,0 +1,20 @@
+"""GET /v1/management/self-register-token: the current one-time register token."""
+
+from nodeplane.api import handler, http_resolver, problems, tenant
+from nodeplane.pool import agents
+from nodeplane.pool.models import SelfRegisterTokenResponse
+
+app = http_resolver()
+
+
+@app.get(
+    "/v1/management/self-register-token",
+    summary="Get the self-register token",
+    tags=["nodes"],
+    responses=problems(404),
+)
+def get_self_register_token() -> SelfRegisterTokenResponse:
+    return SelfRegisterTokenResponse(register_token=agents.current_register_token(tenant(app)))
+
+
+lambda_handler = handler(app)
