@@ -1,0 +1,78 @@
+"""The chain operations the network domain needs, behind one port.
+
+The domain (locks, settlement, the operator API) calls these; the production implementation builds,
+signs and submits real Sui transactions through ``nodeplane.chain`` (pysui against a Sui RPC, or the
+local ledger when none is configured). Tests may install a fake with :func:`use`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+
+@dataclass
+class TxOutcome:
+    """A submitted transaction: its digest (known before submission) and the events it emitted."""
+
+    digest: str
+    events: list[dict[str, Any]] = field(default_factory=list)
+    ok: bool = True
+    error: str | None = None
+
+    def event(self, name: str) -> dict[str, Any] | None:
+        """parsedJson of the first event of that type name."""
+        for event in self.events:
+            if str(event.get("type", "")).rsplit("::", 1)[-1] == name:
+                return dict(event["parsedJson"])
+        return None
+
+
+class ChainOps(Protocol):
+    def buy_stack(self, *, task_small_id: int, num_compute_units: int, price_cap: int) -> TxOutcome:
+        """`db::acquire_new_stack_entry` paid by nodeplane's purchasing wallet; StackCreatedEvent inside."""
+        ...
+
+    def claim_funds_for_stacks(
+        self, *, operator: str, node_small_id: int, stack_small_ids: list[int], units: list[int]
+    ) -> TxOutcome:
+        """`db::claim_funds_for_stacks` signed by the operator's key (confidential stacks)."""
+        ...
+
+    def try_settle_stack(
+        self, *, operator: str, node_small_id: int, stack_small_id: int, units: int, proof: bytes, leaf: bytes
+    ) -> TxOutcome:
+        """`db::try_settle_stack` (sampling-consensus stacks); StackTrySettleEvent inside."""
+        ...
+
+    def submit_attestation(
+        self, *, operator: str, node_small_id: int, stack_small_id: int, proof: bytes, leaf: bytes
+    ) -> TxOutcome:
+        """`db::submit_stack_settlement_attestation` by a sampled attestation node."""
+        ...
+
+    def claim_funds(self, *, operator: str, node_small_id: int, ticket_ids: list[int]) -> TxOutcome:
+        """`db::claim_funds` for settled tickets."""
+        ...
+
+    def events_since(self, cursor: str | None, limit: int) -> tuple[list[dict[str, Any]], str | None]:
+        """Chain events in order after ``cursor`` (Sui JSON shape) and the next cursor."""
+        ...
+
+
+_installed: ChainOps | None = None
+
+
+def use(ops: ChainOps | None) -> None:
+    """Install an implementation (tests install fakes; None restores the default)."""
+    global _installed
+    _installed = ops
+
+
+def ops() -> ChainOps:
+    global _installed
+    if _installed is None:
+        from nodeplane.network.chain_impl import default_ops
+
+        _installed = default_ops()
+    return _installed
