@@ -5,27 +5,55 @@ from __future__ import annotations
 import importlib.util
 import json
 import sys
+import threading
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
 
 ROOT = Path(__file__).resolve().parents[2]
-_modules: dict[str, Any] = {}
+
+# Warm "containers" per function: like Lambda, one container serves one request at a time, and a
+# request that finds every container busy gets a new one (a cold start). Handler modules keep
+# per-request state (the resolver's current event), so two threads must never share one.
+_idle: dict[str, list[Any]] = {}
+_count: dict[str, int] = {}
+_lock = threading.Lock()
+
+
+def _load(name: str) -> Any:
+    _count[name] = _count.get(name, 0) + 1
+    path = ROOT / "functions" / name / "app.py"
+    spec = importlib.util.spec_from_file_location(f"fn_{name}_{_count[name]}", path)
+    assert spec and spec.loader
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module
+    spec.loader.exec_module(module)
+    return module
 
 
 def load_function(name: str) -> Any:
-    """Import functions/<name>/app.py under a unique module name (cached like a warm container)."""
-    if name not in _modules:
-        path = ROOT / "functions" / name / "app.py"
-        spec = importlib.util.spec_from_file_location(f"fn_{name}", path)
-        assert spec and spec.loader
-        module = importlib.util.module_from_spec(spec)
-        sys.modules[spec.name] = module
-        spec.loader.exec_module(module)
-        _modules[name] = module
-    return _modules[name]
+    """A warm container of functions/<name>/app.py (for tests that need the module itself)."""
+    with _lock:
+        pool = _idle.setdefault(name, [])
+        if not pool:
+            pool.append(_load(name))
+        return pool[-1]
+
+
+@contextmanager
+def container(name: str) -> Iterator[Any]:
+    with _lock:
+        pool = _idle.setdefault(name, [])
+        module = pool.pop() if pool else _load(name)
+    try:
+        yield module
+    finally:
+        with _lock:
+            _idle[name].append(module)
 
 
 @dataclass
@@ -103,7 +131,8 @@ class Reply:
 
 
 def invoke(function: str, event: dict[str, Any]) -> Reply:
-    result = load_function(function).lambda_handler(event, Context(aws_request_id=str(uuid.uuid4())))
+    with container(function) as module:
+        result = module.lambda_handler(event, Context(aws_request_id=str(uuid.uuid4())))
     raw = result.get("body")
     try:
         body = json.loads(raw) if raw else None
