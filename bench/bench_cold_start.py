@@ -18,7 +18,6 @@ def seed() -> None:
     """Give the sample events real data to find (tenant alice, the ids in scripts/make_events.py)."""
     from nodeplane import store
     from nodeplane.pool import keys, offers
-
     from scripts.make_events import CLUSTER, NODE
 
     offers.refresh()

@@ -100,9 +100,34 @@ HTTP = {
         },
     ),
     "node_rediscover": ("POST", "/v1/node/{node_id}/discover", {"node_id": NODE}, None, None),
+    "proxy_lock": (
+        "POST",
+        "/proxy/v1/nodes/lock",
+        None,
+        None,
+        {"model": "meta-llama/Llama-3.3-70B-Instruct", "max_num_tokens": 8192, "timeout": 60},
+    ),
+    "proxy_public_key": (
+        "POST",
+        "/proxy/v1/encryption/public-key",
+        None,
+        None,
+        {"model_name": "meta-llama/Llama-3.3-70B-Instruct"},
+    ),
+    "proxy_register_node": (
+        "POST",
+        "/proxy/v1/nodes",
+        None,
+        None,
+        {
+            "data": {"country": "PT", "node_small_id": 1, "public_address": "https://node.example:3000"},
+            "signature": "AE1hZ2ljU2lnbmF0dXJlUGxhY2Vob2xkZXI=",
+        },
+    ),
 }
+PUBLIC = {"node_self_register", "proxy_register_node"}
 
-SCHEDULED = ["offers_refresh", "discovery_sweeper"]
+SCHEDULED = ["offers_refresh", "discovery_sweeper", "locks_sweeper"]
 SQS = {
     "discovery_worker": {"kind": "discover_node", "tenant": "alice", "node_id": NODE, "attempt": 0},
 }
@@ -150,7 +175,7 @@ def main() -> None:
         folder = ROOT / "events" / name
         folder.mkdir(parents=True, exist_ok=True)
         event = http_event(method, route, params, query=query, body=body, tenant="alice")
-        if name == "node_self_register":
+        if name in PUBLIC:
             event["requestContext"].pop("authorizer")
         else:
             event["headers"]["authorization"] = "Bearer <jwt>"

@@ -9,6 +9,8 @@ from typing import Any
 import boto3
 import pytest
 
+from tests.support.engines import dynamodb_local, moto_server  # noqa: F401  (session fixtures)
+
 os.environ.setdefault("AWS_DEFAULT_REGION", "us-east-1")
 os.environ.setdefault("AWS_ACCESS_KEY_ID", "testing")
 os.environ.setdefault("AWS_SECRET_ACCESS_KEY", "testing")

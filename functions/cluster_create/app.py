@@ -3,6 +3,7 @@
 from typing import Annotated
 
 from aws_lambda_powertools.event_handler.openapi.params import Body
+
 from nodeplane.api import handler, http_resolver, problems, tenant
 from nodeplane.pool import clusters
 from nodeplane.pool.models import ClusterCreateRequest, ClusterCreateResponse

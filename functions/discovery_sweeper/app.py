@@ -3,6 +3,7 @@
 from typing import Any
 
 from aws_lambda_powertools import Logger
+
 from nodeplane.pool import discovery
 
 logger = Logger(service="discovery-sweeper")

@@ -7,6 +7,7 @@ HttpApi authorizer and checks either kind itself.
 from typing import Annotated
 
 from aws_lambda_powertools.event_handler.openapi.params import Body
+
 from nodeplane.api import claims, handler, http_resolver, problems
 from nodeplane.api.auth import bearer, verify_user_token
 from nodeplane.errors import Unauthorized

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import pytest
-from nodeplane import clock
 
+from nodeplane import clock
 from tests.integration.test_pool_api import add_key, assert_problem, call
 
 

