@@ -49,6 +49,9 @@ def _marker(event: dict[str, Any]) -> store.Op:
     )
 
 
+# Called with each newly applied event after its transaction committed (e.g. to enqueue settlement work).
+AFTER_APPLY: list[Callable[[dict[str, Any]], None]] = []
+
 Handler = Callable[[dict[str, Any], dict[str, Any]], tuple[list[store.Op], list[store.Op] | None]]
 HANDLERS: dict[str, Handler] = {}
 
@@ -329,7 +332,10 @@ def poll(chain: Any, *, max_pages: int = 20, page_size: int = 50) -> dict[str, i
         events, next_cursor = chain.events_since(position, page_size)
         for event in events:
             seen += 1
-            applied += apply(event)
+            if apply(event):
+                applied += 1
+                for hook in AFTER_APPLY:
+                    hook(event)
         if not events or next_cursor is None or next_cursor == position:
             position = next_cursor or position
             break

@@ -1,0 +1,60 @@
+"""SSH discovery against one real sshd on 127.0.0.1: wall time of one inspect_host and of 20 concurrent ones
+(asyncio.gather), median over a few repetitions, and their ratio (target: well under 20x, i.e. the worker's
+event loop overlaps the round trips instead of queueing them).
+
+Needs /usr/sbin/sshd (Debian: apt-get install openssh-server).
+Usage: python bench/bench_discovery.py [--repeat 5] [--concurrency 20]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import time
+
+from common import median
+
+from nodeplane.pool.inspection import inspect_host
+from tests.support.sshd import SshServer
+
+
+async def timed(server: SshServer, concurrency: int) -> tuple[float, float]:
+    """(wall seconds, this process's CPU seconds) for ``concurrency`` inspections at once."""
+    start, cpu = time.perf_counter(), time.process_time()
+    await asyncio.gather(
+        *(
+            inspect_host(
+                server.endpoint,
+                server.user,
+                server.client_private_key,
+                known_host_fingerprint=server.host_key_fingerprint,
+            )
+            for _ in range(concurrency)
+        )
+    )
+    return time.perf_counter() - start, time.process_time() - cpu
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--repeat", type=int, default=5)
+    parser.add_argument("--concurrency", type=int, default=20)
+    args = parser.parse_args()
+
+    n = args.concurrency
+    with SshServer() as server:
+        asyncio.run(timed(server, 1))  # warm-up: imports, page cache, sshd's first fork
+        singles = [asyncio.run(timed(server, 1)) for _ in range(args.repeat)]
+        manys = [asyncio.run(timed(server, n)) for _ in range(args.repeat)]
+    single, many = median([w for w, _ in singles]), median([w for w, _ in manys])
+    # the worker's own CPU per node: sshd and the probes share this machine, so they bound the wall-time ratio
+    client_cpu = median([c for _, c in manys]) / n
+
+    print(f"single inspect_host:          {single * 1000:8.1f} ms  (median of {args.repeat})")
+    print(f"{n} concurrent inspect_host:   {many * 1000:8.1f} ms  (median of {args.repeat})")
+    print(f"ratio {n}-concurrent / single: {many / single:8.2f}x  (target well under {n}x)")
+    print(f"worker CPU per inspection:    {client_cpu * 1000:8.1f} ms")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,15 @@
+"""Scheduled: re-enqueue settlements whose work stalled (outbox); fail those whose time ran out."""
+
+from typing import Any
+
+from aws_lambda_powertools import Logger
+
+from nodeplane.network import settlement
+
+logger = Logger(service="settlement-sweeper")
+
+
+def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, int]:
+    result = settlement.sweep()
+    logger.info("settlement sweep", extra=result)
+    return result
