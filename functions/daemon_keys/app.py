@@ -1,0 +1,27 @@
+"""POST /daemon/keys: import the operator's Sui key (stored encrypted, never returned)."""
+
+from typing import Annotated
+
+from aws_lambda_powertools.event_handler.openapi.params import Body
+from pydantic import BaseModel, Field, StrictStr
+
+from nodeplane.api import handler, http_resolver, tenant
+from nodeplane.network import operators
+
+app = http_resolver("daemon")
+
+
+class KeyImport(BaseModel):
+    keystore: Annotated[StrictStr, Field(min_length=40, max_length=200, description="base64 flag||key or suiprivkey1…")]
+
+
+class KeyImported(BaseModel):
+    sui_address: str
+
+
+@app.post("/daemon/keys", status_code=201, summary="Import the operator key", tags=["daemon"])
+def import_key(request: Annotated[KeyImport, Body()]) -> KeyImported:
+    return KeyImported(sui_address=operators.import_key(tenant(app), request.keystore))
+
+
+lambda_handler = handler(app)

@@ -1,0 +1,32 @@
+"""POST /daemon/nodes/{node_small_id}/public_key: commit the node's X25519 key for confidential compute."""
+
+from typing import Annotated
+
+from aws_lambda_powertools.event_handler.openapi.params import Body
+from pydantic import BaseModel, Field, StrictInt, StrictStr
+
+from nodeplane.api import handler, http_resolver, tenant
+from nodeplane.errors import BadRequest
+from nodeplane.network import daemon
+
+app = http_resolver("daemon")
+
+
+class PublicKey(BaseModel):
+    public_key: Annotated[StrictStr, Field(max_length=64, description="base64 of the 32-byte X25519 key")]
+    device_type: Annotated[StrictInt, Field(ge=0, le=15999)] = 0
+
+
+class TxDigest(BaseModel):
+    tx_digest: str
+
+
+@app.post("/daemon/nodes/<node_small_id>/public_key", summary="Publish a node's public key", tags=["daemon"])
+def publish(node_small_id: str, request: Annotated[PublicKey, Body()]) -> TxDigest:
+    if not node_small_id.isdigit():
+        raise BadRequest("node_small_id must be an integer")
+    digest = daemon.publish_public_key(tenant(app), int(node_small_id), request.public_key, request.device_type)
+    return TxDigest(tx_digest=digest)
+
+
+lambda_handler = handler(app)

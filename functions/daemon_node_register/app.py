@@ -1,0 +1,22 @@
+"""POST /daemon/nodes/register: register a new node on chain with the operator's key."""
+
+from pydantic import BaseModel
+
+from nodeplane.api import handler, http_resolver, tenant
+from nodeplane.network import daemon
+
+app = http_resolver("daemon")
+
+
+class NodeRegistered(BaseModel):
+    tx_digest: str
+    node_small_id: int
+    node_badge_id: str | None = None
+
+
+@app.post("/daemon/nodes/register", summary="Register a node on chain", tags=["daemon"])
+def register_node() -> NodeRegistered:
+    return NodeRegistered.model_validate(daemon.register_node(tenant(app)))
+
+
+lambda_handler = handler(app)

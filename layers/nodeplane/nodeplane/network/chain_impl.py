@@ -1,0 +1,160 @@
+"""The production ChainOps: real Sui transactions, built offline, signed, and submitted to a chain client.
+
+With no Sui RPC configured the client is the local ledger (``nodeplane.chain.ledger``), kept in its own
+DynamoDB table; its gas and USDC come from the ledger's faucet, since nothing else can pay locally.
+"""
+
+from __future__ import annotations
+
+import logging
+from functools import lru_cache
+from typing import Any
+
+from nodeplane.network import operators
+from nodeplane.network.chainops import TxOutcome
+from nodeplane.settings import settings
+
+logger = logging.getLogger("nodeplane.chain")
+
+LOCAL_GAS = 10**12
+LOCAL_USDC = 10**15
+
+
+class LedgerOps:
+    """ChainOps over the local ledger."""
+
+    def __init__(self) -> None:
+        from nodeplane import store
+        from nodeplane.chain.ledger import LocalLedger
+
+        self.admin = operators.wallet("admin")
+        self.ledger = LocalLedger(store.dynamodb(), settings().ledger_table_name, admin_address=self.admin.address)
+        self.info = self.ledger.genesis()
+
+    # -- plumbing ---------------------------------------------------------------------------------------
+
+    def _owned(self, address: str, suffix: str) -> list[dict[str, Any]]:
+        return self.ledger.owned_objects(address, suffix)
+
+    def _coin(self, address: str, suffix: str, need: int, mint: dict[str, int]) -> Any:
+        coins = [c for c in self._owned(address, suffix) if c["fields"].get("balance", 0) >= need]
+        if not coins:
+            self.ledger.faucet(address, **mint)
+            coins = [c for c in self._owned(address, suffix) if c["fields"].get("balance", 0) >= need]
+        return self.ledger.object_ref(coins[0]["object_id"])
+
+    def submit(self, signer: Any, calls: list[Any], *, attempts: int = 8) -> TxOutcome:
+        """Build, sign and submit; a stale object version (another request used the coin) is retried."""
+        from nodeplane.chain.ledger import TransactionRejected
+        from nodeplane.chain.transactions import CallSpec, build_atoma_transaction
+
+        last: Exception | None = None
+        for _ in range(attempts):
+            specs = [c() if callable(c) else c for c in calls]
+            assert all(isinstance(s, CallSpec) for s in specs)
+            gas = self._coin(signer.address, "::sui::SUI>", 50_000_000, {"sui": LOCAL_GAS})
+            tx = build_atoma_transaction(
+                package=self.info["package"],
+                atoma_db=self.ledger.shared_db(),
+                sender=signer.address,
+                calls=specs,
+                gas_payment=[gas],
+                gas_price=self.ledger.reference_gas_price(),
+                random_initial_shared_version=self.info["random_initial_shared_version"],
+            )
+            try:
+                result = self.ledger.submit(tx, [signer.sign_transaction(tx)])
+            except TransactionRejected as exc:
+                last = exc
+                continue
+            return TxOutcome(result.digest, list(result.events), result.status == "success", result.error)
+        raise RuntimeError(f"transaction kept being rejected: {last}")
+
+    def badge(self, address: str, node_small_id: int) -> Any:
+        for obj in self._owned(address, "::db::NodeBadge"):
+            if int(obj["fields"].get("node_small_id", -1)) == node_small_id:
+                return self.ledger.object_ref(obj["object_id"])
+        from nodeplane.errors import Forbidden
+
+        raise Forbidden(f"{address} does not hold the badge of node {node_small_id}")
+
+    def _operator_call(self, operator: str, node_small_id: int, function: str, pure: list[Any]) -> TxOutcome:
+        from nodeplane.chain.transactions import CallSpec
+
+        signer = operators.keypair(operator)
+        return self.submit(
+            signer, [lambda: CallSpec(function, pure=pure, objects=[self.badge(operator, node_small_id)])]
+        )
+
+    # -- ChainOps ---------------------------------------------------------------------------------------
+
+    def buy_stack(self, *, task_small_id: int, num_compute_units: int, price_cap: int) -> TxOutcome:
+        from nodeplane.chain.transactions import CallSpec
+
+        buyer = operators.wallet("purchaser")
+        cost = price_cap * num_compute_units // 1_000_000 * 1212 // 1000 + 1
+
+        def call() -> Any:
+            coin = self._coin(buyer.address, "::usdc::USDC>", cost, {"usdc": LOCAL_USDC})
+            return CallSpec(
+                "acquire_new_stack_entry", pure=[task_small_id, num_compute_units, price_cap], objects=[coin]
+            )
+
+        return self.submit(buyer, [call])
+
+    def claim_funds_for_stacks(
+        self, *, operator: str, node_small_id: int, stack_small_ids: list[int], units: list[int]
+    ) -> TxOutcome:
+        return self._operator_call(operator, node_small_id, "claim_funds_for_stacks", [stack_small_ids, units])
+
+    def try_settle_stack(
+        self, *, operator: str, node_small_id: int, stack_small_id: int, units: int, proof: bytes, leaf: bytes
+    ) -> TxOutcome:
+        return self._operator_call(operator, node_small_id, "try_settle_stack", [stack_small_id, units, proof, leaf])
+
+    def submit_attestation(
+        self, *, operator: str, node_small_id: int, stack_small_id: int, proof: bytes, leaf: bytes
+    ) -> TxOutcome:
+        return self._operator_call(
+            operator, node_small_id, "submit_stack_settlement_attestation", [stack_small_id, proof, leaf]
+        )
+
+    def claim_funds(self, *, operator: str, node_small_id: int, ticket_ids: list[int]) -> TxOutcome:
+        return self._operator_call(operator, node_small_id, "claim_funds", [ticket_ids])
+
+    def events_since(self, cursor: str | None, limit: int) -> tuple[list[dict[str, Any]], str | None]:
+        return self.ledger.events_since(cursor, limit)
+
+    # -- operator and admin transactions ----------------------------------------------------------------
+
+    def register_node(self, operator: str) -> TxOutcome:
+        from nodeplane.chain.transactions import CallSpec
+
+        return self.submit(operators.keypair(operator), [CallSpec("register_node_entry")])
+
+    def operator_calls(self, operator: str, node_small_ids: list[int], function: str, pure: list[Any]) -> TxOutcome:
+        """One transaction with the same call for several of the operator's nodes (one digest)."""
+        from nodeplane.chain.transactions import CallSpec
+
+        signer = operators.keypair(operator)
+        return self.submit(
+            signer,
+            [(lambda n=n: CallSpec(function, pure=pure, objects=[self.badge(operator, n)])) for n in node_small_ids],
+        )
+
+    def admin_call(self, function: str, pure: list[Any]) -> TxOutcome:
+        from nodeplane.chain.transactions import CallSpec
+
+        def call() -> Any:
+            return CallSpec(function, pure=pure, objects=[self.ledger.object_ref(self.info["admin_badge"])])
+
+        return self.submit(self.admin, [call])
+
+
+@lru_cache(maxsize=1)
+def default_ops() -> LedgerOps:
+    if settings().sui_rpc_url:
+        # Submitting to a real network needs gas coins and object refs read from it; nodeplane ships the
+        # offline builder and pysui's client (nodeplane.chain.client.SuiClient), not yet an RPC object reader.
+        raise NotImplementedError("SUI_RPC_URL is set, but only the local ledger is wired for chain operations")
+    return LedgerOps()

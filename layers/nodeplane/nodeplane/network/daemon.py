@@ -1,0 +1,159 @@
+"""The operator API (`/daemon`): register nodes, publish their confidential-compute keys, and subscribe them
+to tasks at a price, each as a real signed Sui transaction. An operator acts only on nodes whose badge its
+own key holds; the request is checked against the projection first so the caller's mistakes are 4xx."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from typing import Any
+
+from nodeplane import store
+from nodeplane.errors import BadRequest, Conflict, DomainError, NotFound
+from nodeplane.network import chainops, keys, operators, projection
+
+
+class ChainFailure(DomainError):
+    status, title, code = 502, "Bad Gateway", "INTERNAL_ERROR"
+
+
+# Move aborts that are the caller's mistake, and the status they get.
+_ABORTS = {
+    "ETaskNotFound": (NotFound, "unknown task"),
+    "ENotSubscribed": (Conflict, "the node is not subscribed to this task"),
+    "EAlreadySubscribed": (Conflict, "the node is already subscribed to this task"),
+    "ETaskDeprecated": (Conflict, "the task is deprecated"),
+    "EInvalidPrice": (BadRequest, "the price must be greater than zero"),
+    "ENotEnoughReputation": (Conflict, "the node's reputation is below the task's minimum"),
+}
+
+
+def _outcome(result: Any, projected: bool = True) -> str:
+    if not result.ok:
+        kind, text = _ABORTS.get(result.error or "", (ChainFailure, "the transaction failed"))
+        raise kind(f"{text} ({result.error}; tx {result.digest})")
+    if projected:
+        for event in result.events:  # project at once; the poller seeing them again changes nothing
+            projection.apply(event)
+    return str(result.digest)
+
+
+def _ops() -> Any:
+    ops = chainops.ops()
+    if not hasattr(ops, "operator_calls"):
+        raise ChainFailure("this deployment cannot submit operator transactions")
+    return ops
+
+
+def register_node(tenant: str) -> dict[str, Any]:
+    address = operators.address_of(tenant)
+    result = _ops().register_node(address)
+    digest = _outcome(result)
+    event = result.event("NodeRegisteredEvent") or {}
+    return {
+        "tx_digest": digest,
+        "node_small_id": projection.small(event.get("node_small_id", 0)),
+        "node_badge_id": event.get("badge_id"),
+    }
+
+
+def operator_nodes(tenant: str) -> list[int]:
+    address = operators.address_of(tenant)
+    items, _ = store.query("gsi2pk", keys.operator_nodes_pk(address), sk_name="gsi2sk", index="gsi2", limit=200)
+    return [int(i["node_small_id"]) for i in items]
+
+
+def _nodes(tenant: str, node_small_id: int | None) -> list[int]:
+    mine = operator_nodes(tenant)
+    if node_small_id is None:
+        if not mine:
+            raise NotFound("you have no registered nodes; POST /daemon/nodes/register first")
+        return mine
+    if node_small_id not in mine:
+        raise NotFound(f"node {node_small_id} is not one of your nodes")
+    return [node_small_id]
+
+
+def _task(task_small_id: int) -> dict[str, Any]:
+    task = store.get(keys.task_pk(task_small_id), "TASK")
+    if not task:
+        raise NotFound(f"unknown task {task_small_id}")
+    if task.get("is_deprecated"):
+        raise Conflict(f"task {task_small_id} is deprecated")
+    return task
+
+
+def subscribe(tenant: str, task_small_id: int, price: int, node_small_id: int | None, *, update: bool) -> str:
+    if price <= 0:
+        raise BadRequest("price_per_one_million_compute_units must be greater than zero")
+    _task(task_small_id)
+    nodes = _nodes(tenant, node_small_id)
+    for node in nodes:
+        subscribed = store.get(keys.node_pk(node), keys.sub_sk(task_small_id)) is not None
+        if update and not subscribed:
+            raise Conflict(f"node {node} is not subscribed to task {task_small_id}")
+        if not update and subscribed:
+            raise Conflict(f"node {node} is already subscribed to task {task_small_id}")
+    function = "update_node_subscription" if update else "subscribe_node_to_task"
+    return _outcome(_ops().operator_calls(operators.address_of(tenant), nodes, function, [task_small_id, price]))
+
+
+def unsubscribe(tenant: str, task_small_id: int, node_small_id: int | None) -> str:
+    _task(task_small_id)
+    nodes = _nodes(tenant, node_small_id)
+    for node in nodes:
+        if store.get(keys.node_pk(node), keys.sub_sk(task_small_id)) is None:
+            raise Conflict(f"node {node} is not subscribed to task {task_small_id}")
+    return _outcome(
+        _ops().operator_calls(operators.address_of(tenant), nodes, "unsubscribe_node_from_task", [task_small_id])
+    )
+
+
+def publish_public_key(tenant: str, node_small_id: int, public_key_b64: str, device_type: int) -> str:
+    """Commit the node's X25519 key for confidential compute at the network's current key rotation."""
+    try:
+        key = base64.b64decode(public_key_b64, validate=True)
+    except (binascii.Error, ValueError) as exc:
+        raise BadRequest("public_key is not base64") from exc
+    if len(key) != 32:
+        raise BadRequest("public_key must be a 32-byte X25519 key")
+    _nodes(tenant, node_small_id)
+    rotation = store.get(keys.KEYROT, "CURRENT")
+    counter = int(rotation["key_rotation_counter"]) if rotation else 0
+    return _outcome(
+        _ops().operator_calls(
+            operators.address_of(tenant), [node_small_id], "rotate_node_public_key", [key, b"", counter, device_type]
+        )
+    )
+
+
+def tasks(limit: int = 200) -> list[dict[str, Any]]:
+    items, _ = store.query("gsi1pk", keys.TASKS, sk_name="gsi1sk", index="gsi1", limit=limit)
+    fields = (
+        "task_small_id",
+        "task_id",
+        "role",
+        "model_name",
+        "is_deprecated",
+        "deprecated_at_epoch",
+        "security_level",
+        "minimum_reputation_score",
+    )
+    return [{f: i.get(f) for f in fields} for i in items]
+
+
+def subscriptions(tenant: str, node_small_id: int | None) -> list[dict[str, Any]]:
+    out = []
+    for node in _nodes(tenant, node_small_id) if node_small_id is not None else operator_nodes(tenant):
+        items, _ = store.query("pk", keys.node_pk(node), sk_prefix="SUB#", limit=200)
+        out += [
+            {
+                "node_small_id": node,
+                "task_small_id": i["task_small_id"],
+                "price_per_one_million_compute_units": i["price_per_one_million_compute_units"],
+                "max_num_compute_units": i["max_num_compute_units"],
+                "valid": i.get("valid", True),
+            }
+            for i in items
+        ]
+    return out

@@ -1,0 +1,99 @@
+"""Node operators' Sui keys: imported once, stored envelope-encrypted, never returned.
+
+| item              | pk                  | sk    | attributes                          |
+|-------------------|---------------------|-------|-------------------------------------|
+| operator identity | OPERATOR#<tenant>   | SUI   | sui_address                         |
+| operator key      | OPKEY#<address>     | KEY   | tenant, scheme, sealed keystore     |
+| nodeplane wallets | CHAINKEY#<purpose>  | KEY   | address, sealed keystore            |
+"""
+
+from __future__ import annotations
+
+import contextlib
+from typing import Any
+
+from nodeplane import clock, store
+from nodeplane.errors import BadRequest, Conflict, Forbidden
+from nodeplane.security import kms
+from nodeplane.settings import settings
+from nodeplane.store.dynamo import TransactionFailed
+
+
+def _context(address: str) -> dict[str, str]:
+    return {"purpose": "sui-key", "address": address}
+
+
+def import_key(tenant: str, keystore: str) -> str:
+    """Store an operator's key (Sui keystore base64 or suiprivkey1…); returns its Sui address."""
+    from nodeplane.chain.keys import Keypair
+    from nodeplane.chain.signers import seal_keystore
+
+    try:
+        pair = Keypair.from_keystore(keystore.strip())
+    except Exception as exc:
+        raise BadRequest("keystore is not a Sui private key (base64 flag||key or suiprivkey1…)") from exc
+    address = pair.address
+    sealed = seal_keystore(kms(), settings().kms_key_id, pair.to_keystore(), _context(address))
+    try:
+        store.transact(
+            [
+                store.put(
+                    {
+                        "pk": f"OPKEY#{address}",
+                        "sk": "KEY",
+                        "tenant": tenant,
+                        "scheme": pair.flag,
+                        "sealed": sealed,
+                        "created_at": clock.iso(),
+                    },
+                    condition="attribute_not_exists(pk) OR tenant = :t",
+                    values={":t": tenant},
+                    label="key",
+                ),
+                store.put({"pk": f"OPERATOR#{tenant}", "sk": "SUI", "sui_address": address}),
+            ]
+        )
+    except TransactionFailed as exc:
+        raise Conflict("this key is registered by another operator") from exc
+    return address
+
+
+def address_of(tenant: str) -> str:
+    item = store.get(f"OPERATOR#{tenant}", "SUI")
+    if not item:
+        raise Forbidden("import your operator key first (POST /daemon/keys)")
+    return str(item["sui_address"])
+
+
+def keypair(address: str) -> Any:
+    """The operator's key, decrypted for one signature."""
+    from nodeplane.chain.keys import Keypair
+    from nodeplane.chain.signers import open_keystore
+
+    item = store.get(f"OPKEY#{address.lower()}", "KEY")
+    if not item:
+        raise Forbidden(f"nodeplane holds no key for {address}")
+    return Keypair.from_keystore(open_keystore(kms(), item["sealed"], _context(address.lower())))
+
+
+def wallet(purpose: str) -> Any:
+    """A key nodeplane itself signs with (the local ledger's admin, the stack-purchasing wallet)."""
+    from nodeplane.chain.keys import Keypair
+    from nodeplane.chain.signers import open_keystore, seal_keystore
+
+    item = store.get(f"CHAINKEY#{purpose}", "KEY")
+    if item is None:
+        pair = Keypair.generate("ed25519")
+        sealed = seal_keystore(kms(), settings().kms_key_id, pair.to_keystore(), _context(pair.address))
+        with contextlib.suppress(TransactionFailed):  # another container created it first: use that one
+            store.transact(
+                [
+                    store.put(
+                        {"pk": f"CHAINKEY#{purpose}", "sk": "KEY", "address": pair.address, "sealed": sealed},
+                        condition="attribute_not_exists(pk)",
+                    )
+                ]
+            )
+        item = store.get(f"CHAINKEY#{purpose}", "KEY")
+    assert item is not None
+    return Keypair.from_keystore(open_keystore(kms(), item["sealed"], _context(item["address"])))
