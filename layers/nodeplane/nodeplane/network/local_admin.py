@@ -24,7 +24,7 @@ def _create_task(ctx: AdminContext, args: argparse.Namespace) -> int:
     from nodeplane.network import chainops, projection
 
     ops = chainops.ops()
-    result = ops.admin_call("create_task_entry", [args.role, args.model, args.security_level, None, True])  # type: ignore[attr-defined]
+    result = ops.admin_call("create_task_entry", [args.role, args.model, args.security_level, None, True])
     if not result.ok:
         print(f"failed: {result.error}")
         return 1
@@ -38,7 +38,7 @@ def _create_task(ctx: AdminContext, args: argparse.Namespace) -> int:
 def _rotate(ctx: AdminContext, args: argparse.Namespace) -> int:
     from nodeplane.network import chainops, projection
 
-    result = chainops.ops().admin_call("new_network_key_rotation", [])  # type: ignore[attr-defined]
+    result = chainops.ops().admin_call("new_network_key_rotation", [])
     for event in result.events:
         projection.apply(event)
     print(json.dumps({"tx_digest": result.digest, "ok": result.ok, "error": result.error}))
