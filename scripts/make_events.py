@@ -124,12 +124,54 @@ HTTP = {
             "signature": "AE1hZ2ljU2lnbmF0dXJlUGxhY2Vob2xkZXI=",
         },
     ),
+    "usage_report": (
+        "POST",
+        "/proxy/v1/stacks/usage",
+        None,
+        None,
+        {
+            "data": {"stack_small_id": 1, "node_small_id": 1, "num_compute_units": 512, "request_id": "r-1"},
+            "signature": "AE1hZ2ljU2lnbmF0dXJlUGxhY2Vob2xkZXI=",
+        },
+    ),
+    "daemon_claim_stacks": ("POST", "/daemon/claim_stacks", None, None, {"stack_small_ids": [1]}),
+    "daemon_claimed_stacks": ("GET", "/daemon/claimed_stacks", None, None, None),
+    "daemon_claimed_stacks_node": ("GET", "/daemon/claimed_stacks/{node_small_id}", {"node_small_id": "1"}, None, None),
+    "daemon_attestations": ("POST", "/daemon/attestations", None, None, {"stack_small_ids": [1]}),
+    "daemon_claim_funds": ("POST", "/daemon/claim_funds", None, None, {"stack_small_ids": [1]}),
+    "daemon_keys": ("POST", "/daemon/keys", None, None, {"keystore": "AK3tnWHDhzb3GTqFuNiRnfJcMknG3BVOKqjDK9tf7uRY"}),
+    "daemon_node_register": ("POST", "/daemon/nodes/register", None, None, None),
+    "daemon_node_public_key": (
+        "POST",
+        "/daemon/nodes/{node_small_id}/public_key",
+        {"node_small_id": "1"},
+        None,
+        {"public_key": "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=", "device_type": 0},
+    ),
+    "daemon_task_subscribe": (
+        "POST",
+        "/daemon/task_subscribe",
+        None,
+        None,
+        {"task_small_id": 1, "price_per_one_million_compute_units": 250},
+    ),
+    "daemon_task_update_subscription": (
+        "POST",
+        "/daemon/task_update_subscription",
+        None,
+        None,
+        {"task_small_id": 1, "price_per_one_million_compute_units": 300},
+    ),
+    "daemon_task_unsubscribe": ("POST", "/daemon/task_unsubscribe", None, None, {"task_small_id": 1}),
+    "daemon_tasks": ("GET", "/daemon/tasks", None, None, None),
+    "daemon_subscriptions": ("GET", "/daemon/subscriptions", None, None, None),
 }
-PUBLIC = {"node_self_register", "proxy_register_node"}
+PUBLIC = {"node_self_register", "proxy_register_node", "usage_report"}
 
-SCHEDULED = ["offers_refresh", "discovery_sweeper", "locks_sweeper"]
+SCHEDULED = ["offers_refresh", "discovery_sweeper", "locks_sweeper", "settlement_sweeper", "chain_events_poller"]
 SQS = {
     "discovery_worker": {"kind": "discover_node", "tenant": "alice", "node_id": NODE, "attempt": 0},
+    "settlement_worker": {"kind": "settle", "stack_small_id": 1, "action": None},
 }
 
 
