@@ -36,8 +36,8 @@ ADMIN = Keypair.generate("ed25519")
 
 
 class Chain:
-    def __init__(self, ddb, **kwargs) -> None:
-        self.ledger = LocalLedger(ddb, TABLE, admin_address=ADMIN.address, clock_ms=lambda: 1_700_000_000_000, **kwargs)
+    def __init__(self, ddb, table: str = TABLE, **kwargs) -> None:
+        self.ledger = LocalLedger(ddb, table, admin_address=ADMIN.address, clock_ms=lambda: 1_700_000_000_000, **kwargs)
         self.info = self.ledger.genesis()
 
     def fund(self, kp: Keypair, usdc: int = 0) -> None:
@@ -83,6 +83,33 @@ class Chain:
 @pytest.fixture
 def chain(ddb) -> Chain:
     c = Chain(ddb)
+    c.fund(ADMIN)
+    return c
+
+
+@pytest.fixture
+def strict_chain(dynamodb_local: str) -> Chain:
+    """Threads racing need the real engine: moto's in-process backend is not thread-safe."""
+    import uuid
+
+    client = boto3.client(
+        "dynamodb",
+        region_name="eu-west-1",
+        endpoint_url=dynamodb_local,
+        aws_access_key_id="local",
+        aws_secret_access_key="local",
+    )
+    name = f"ledger-{uuid.uuid4().hex[:8]}"
+    client.create_table(
+        TableName=name,
+        KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}, {"AttributeName": "sk", "KeyType": "RANGE"}],
+        AttributeDefinitions=[
+            {"AttributeName": "pk", "AttributeType": "S"},
+            {"AttributeName": "sk", "AttributeType": "S"},
+        ],
+        BillingMode="PAY_PER_REQUEST",
+    )
+    c = Chain(client, table=name)
     c.fund(ADMIN)
     return c
 
@@ -338,16 +365,16 @@ def test_genesis_is_idempotent(chain: Chain, ddb) -> None:
     assert again == chain.info
 
 
-def test_concurrent_conflicting_transactions_apply_once(chain: Chain) -> None:
+def test_concurrent_conflicting_transactions_apply_once(strict_chain: Chain) -> None:
     kp = Keypair.generate("ed25519")
-    chain.fund(kp)
+    strict_chain.fund(kp)
     # Two transactions spending the same gas coin version: whichever commits first wins.
-    txs = [chain.build(kp, "register_node_entry")]
-    gas = chain.ref(kp, "Coin<0x2::sui::SUI>")
+    txs = [strict_chain.build(kp, "register_node_entry")]
+    gas = strict_chain.ref(kp, "Coin<0x2::sui::SUI>")
     txs.append(
         build_atoma_transaction(
-            package=chain.info["package"],
-            atoma_db=chain.ledger.shared_db(),
+            package=strict_chain.info["package"],
+            atoma_db=strict_chain.ledger.shared_db(),
             sender=kp.address,
             calls=[CallSpec("register_node_entry")],
             gas_payment=[gas],
@@ -361,7 +388,7 @@ def test_concurrent_conflicting_transactions_apply_once(chain: Chain) -> None:
     def run(tx: bytes) -> None:
         barrier.wait()
         try:
-            outcomes.append(chain.ledger.submit(tx, [kp.sign_transaction(tx)]).status)
+            outcomes.append(strict_chain.ledger.submit(tx, [kp.sign_transaction(tx)]).status)
         except TransactionRejected:
             outcomes.append("rejected")
 
@@ -371,21 +398,21 @@ def test_concurrent_conflicting_transactions_apply_once(chain: Chain) -> None:
     for t in threads:
         t.join()
     assert sorted(outcomes) == ["rejected", "success"]
-    assert len(chain.ledger.owned_objects(kp.address, "::db::NodeBadge")) == 1
+    assert len(strict_chain.ledger.owned_objects(kp.address, "::db::NodeBadge")) == 1
 
 
-def test_concurrent_independent_transactions_both_apply_with_distinct_ids(chain: Chain) -> None:
+def test_concurrent_independent_transactions_both_apply_with_distinct_ids(strict_chain: Chain) -> None:
     kps = [Keypair.generate("ed25519") for _ in range(2)]
     txs = []
     for kp in kps:
-        chain.fund(kp)
-        txs.append((kp, chain.build(kp, "register_node_entry")))
+        strict_chain.fund(kp)
+        txs.append((kp, strict_chain.build(kp, "register_node_entry")))
     results: list[TxResult] = []
     barrier = threading.Barrier(2)
 
     def run(kp: Keypair, tx: bytes) -> None:
         barrier.wait()
-        results.append(chain.ledger.submit(tx, [kp.sign_transaction(tx)]))
+        results.append(strict_chain.ledger.submit(tx, [kp.sign_transaction(tx)]))
 
     threads = [threading.Thread(target=run, args=pair) for pair in txs]
     for t in threads:
