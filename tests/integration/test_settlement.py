@@ -43,7 +43,7 @@ class Key:
 
 
 def _stub_signatures(monkeypatch: pytest.MonkeyPatch) -> None:
-    """nodeplane.chain.signatures is another engineer's; until it lands, a minimal ed25519-only stand-in."""
+    """Where nodeplane.chain.signatures cannot be imported, a minimal ed25519-only stand-in."""
     try:
         import nodeplane.chain.signatures  # noqa: F401
     except ImportError:

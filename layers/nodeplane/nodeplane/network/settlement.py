@@ -122,11 +122,11 @@ class StepInFlight(Retry):
     """Another worker (or request) is inside the same chain call; retry after its lease."""
 
 
-# --- operator identity (the lead wires the real operator-key registry) --------------------------------------
+# --- operator identity (the keys nodeplane.network.operators stores) ---------------------------------------------
 
 
 def operator_address(tenant: str) -> str | None:
-    """The Sui address whose key ``tenant`` registered with nodeplane (stub: item OPERATOR#<tenant>/SUI)."""
+    """The Sui address whose key ``tenant`` registered with nodeplane (item OPERATOR#<tenant>/SUI)."""
     item = store.get(f"OPERATOR#{tenant}", "SUI")
     return str(item["sui_address"]).lower() if item and item.get("sui_address") else None
 
@@ -146,7 +146,7 @@ def node_address(node_small_id: int) -> str:
 
 
 def holds_operator_key(address: str) -> bool:
-    """Whether nodeplane can sign for ``address`` (stub: item OPKEY#<address>/KEY)."""
+    """Whether nodeplane can sign for ``address`` (its key is stored as OPKEY#<address>/KEY)."""
     return store.get(f"OPKEY#{address.lower()}", "KEY") is not None
 
 
