@@ -54,6 +54,23 @@ def main() -> None:
     print(f"{n} concurrent inspect_host:   {many * 1000:8.1f} ms  (median of {args.repeat})")
     print(f"ratio {n}-concurrent / single: {many / single:8.2f}x  (target well under {n}x)")
     print(f"worker CPU per inspection:    {client_cpu * 1000:8.1f} ms")
+    cold_import(args.repeat)
+
+
+def cold_import(runs: int) -> None:
+    """The discovery worker's cold import plus first invoke, against a boto3-only handler, in one run."""
+    from common import ROOT, cold_run, moto_backend
+
+    with moto_backend() as env:
+        worker = ROOT / "functions" / "discovery_worker" / "app.py"
+        event = ROOT / "events" / "discovery_worker" / "message.json"
+        base = ROOT / "bench" / "baseline_handler.py"
+        cold_run(worker, event, env)
+        pairs = [
+            (cold_run(worker, event, env)["total_ms"], cold_run(base, event, env)["total_ms"]) for _ in range(runs)
+        ]
+    w, b = median([p[0] for p in pairs]), median([p[1] for p in pairs])
+    print(f"worker cold import + invoke:  {w:8.1f} ms vs boto3-only {b:.1f} ms = {w / b:.2f}x")
 
 
 if __name__ == "__main__":
