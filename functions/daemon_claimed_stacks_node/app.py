@@ -1,25 +1,11 @@
 """GET /daemon/claimed_stacks/{id}: the settlement tickets of one of the operator's nodes (seed 004 fields)."""
 
-from pydantic import BaseModel
-
 from nodeplane.api import handler, http_resolver, tenant
 from nodeplane.errors import BadRequest
 from nodeplane.network import settlement
+from nodeplane.network.daemon_models import ClaimedStack
 
 app = http_resolver("daemon")
-
-
-class ClaimedStack(BaseModel):
-    stack_small_id: int
-    stack_id: str
-    selected_node_id: int
-    num_claimed_compute_units: int
-    settlement_time: str
-    attestation_status: str
-    requested_attestation_nodes: str
-    received_attestations: int
-    required_attestations: int
-    settlement_complete: bool
 
 
 @app.get("/daemon/claimed_stacks/<node_small_id>", summary="Claimed stacks of one node", tags=["daemon"])

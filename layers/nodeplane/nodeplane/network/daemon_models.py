@@ -1,4 +1,4 @@
-"""Wire models of the operator API's task subscription routes (`/daemon/task_*`), shared by their handlers."""
+"""Wire models of the operator API (`/daemon`) that several handlers share."""
 
 from __future__ import annotations
 
@@ -35,3 +35,18 @@ class TaskRequest(BaseModel):
 
 class TxDigest(BaseModel):
     tx_digest: str
+
+
+class ClaimedStack(BaseModel):
+    """A claimed stack as seed 004 of the daemon API names its fields."""
+
+    stack_small_id: int
+    stack_id: str
+    selected_node_id: int
+    num_claimed_compute_units: int
+    settlement_time: str
+    attestation_status: str
+    requested_attestation_nodes: str
+    received_attestations: int
+    required_attestations: int
+    settlement_complete: bool
