@@ -143,15 +143,10 @@ def import_from_offer(tenant: str, offer_id: str, hostname: str | None, amount: 
     return [n["id"] for n in nodes]
 
 
-def import_ssh(tenant: str, request: NodeImportSshRequest) -> str:
-    from nodeplane.pool import sshkeys
-
-    parse_endpoint(request.endpoint)
-    sshkeys.require(tenant, request.ssh_key_id)
-    node_id = new_node_id()
+def _self_managed(tenant: str, node_id: str, request: Any, status: str) -> dict[str, Any]:
+    """The item of a self-managed node, as both import over SSH and self-registration create it."""
     created = clock.iso()
-    deadline = clock.now() + settings().discovery_deadline_seconds
-    node = {
+    return {
         "pk": keys.tenant_pk(tenant),
         "sk": keys.node_sk(node_id),
         "entity": "node",
@@ -159,20 +154,32 @@ def import_ssh(tenant: str, request: NodeImportSshRequest) -> str:
         "id": node_id,
         "node_type": "SELF_MANAGED",
         "hostname": request.hostname,
-        "description": request.description,
-        "node_status": "PENDING",
+        "node_status": status,
         "import_time": created,
         "created_at": created,
         "price_per_hour": request.price_per_hour or 0,
         "endpoint": request.endpoint,
         "username": request.username,
         "ssh_key_id": request.ssh_key_id,
+        **_index_attrs(tenant, node_id, created, request.hostname),
+    }
+
+
+def import_ssh(tenant: str, request: NodeImportSshRequest) -> str:
+    from nodeplane.pool import sshkeys
+
+    parse_endpoint(request.endpoint)
+    sshkeys.require(tenant, request.ssh_key_id)
+    node_id = new_node_id()
+    deadline = clock.now() + settings().discovery_deadline_seconds
+    node = {
+        **_self_managed(tenant, node_id, request, "PENDING"),
+        "description": request.description,
         "discovery_deadline": int(deadline),
         "discovery_attempts": 0,
         "last_enqueued_at": clock.now(),
         "gsi3pk": keys.DISCOVERY,
         "gsi3sk": f"{int(deadline):012d}#{tenant}#{node_id}",
-        **_index_attrs(tenant, node_id, created, request.hostname),
     }
     _insert([{k: v for k, v in node.items() if v is not None}])
     queue.send(settings().discovery_queue_url, queue.discovery_job(tenant, node_id))
@@ -343,30 +350,15 @@ def self_register(request: Any) -> dict[str, Any]:
     parse_endpoint(request.endpoint)
     sshkeys.require(tenant, request.ssh_key_id)
     node_id = new_node_id()
-    created = clock.iso()
     token, token_ops = agents.rotate_token_ops(tenant, node_id, None)
     node = {
-        "pk": keys.tenant_pk(tenant),
-        "sk": keys.node_sk(node_id),
-        "entity": "node",
-        "tenant": tenant,
-        "id": node_id,
-        "node_type": "SELF_MANAGED",
-        "hostname": request.hostname,
-        "node_status": "AVAILABLE",
-        "import_time": created,
-        "created_at": created,
-        "price_per_hour": request.price_per_hour or 0,
-        "endpoint": request.endpoint,
-        "username": request.username,
-        "ssh_key_id": request.ssh_key_id,
-        "last_heartbeat_date": created,
+        **_self_managed(tenant, node_id, request, "AVAILABLE"),
         "last_heartbeat_ts": clock.now(),
         "self_registered": True,
         "token_hash": token["hash"],
         "token_expires_at": token["expires"],
-        **_index_attrs(tenant, node_id, created, request.hostname),
     }
+    node["last_heartbeat_date"] = node["created_at"]
     for section in ("hardware", "software", "system"):
         value = getattr(request, section)
         if value is not None:
