@@ -4,6 +4,7 @@ PYTHON ?= python3.11
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+ATOMA := .venv-atoma/.installed
 PY312 := $(shell ls -d $${PYENV_ROOT:-$$HOME/.pyenv}/versions/3.12*/bin 2>/dev/null | tail -1)
 TENANT ?= demo
 PORT ?= 3000
@@ -17,7 +18,13 @@ $(STAMP): pyproject.toml package.json
 	@bash scripts/bootstrap.sh
 	@touch $(STAMP)
 
-deps: $(STAMP)
+# atoma-sdk (an e2e test client) pins pydantic below the layer's, so it gets its own virtualenv
+$(ATOMA): tests/e2e/atoma/requirements.txt
+	@test -x .venv-atoma/bin/python || $(PYTHON) -m venv .venv-atoma
+	@.venv-atoma/bin/pip install --quiet -r tests/e2e/atoma/requirements.txt
+	@touch $(ATOMA)
+
+deps: $(STAMP) $(ATOMA)
 
 run: $(STAMP) ## serve the API on http://127.0.0.1:3000 on embedded engines
 	@$(BIN)/nodeplane-local run --port $(PORT)
@@ -25,7 +32,7 @@ run: $(STAMP) ## serve the API on http://127.0.0.1:3000 on embedded engines
 token: $(STAMP) ## print a bearer token for TENANT (and nothing else)
 	@$(BIN)/nodeplane-local token --tenant $(TENANT)
 
-test: $(STAMP) ## the whole suite: unit, integration (moto + DynamoDB Local), e2e over HTTP
+test: $(STAMP) $(ATOMA) ## the whole suite: unit, integration (moto + DynamoDB Local), e2e over HTTP
 	@$(BIN)/python -m pytest -n 2 --dist loadgroup
 
 lint: $(STAMP)

@@ -1,6 +1,10 @@
 """The published atoma-sdk 0.1.3 and the operator API over real HTTP, on the local ledger: an operator
 registers a node and subscribes it, the event poller projects it, the node registers its address with a
-signature of each Sui scheme, and a client locks a confidential node and encrypts to its key."""
+signature of each Sui scheme, and a client locks a confidential node and encrypts to its key.
+
+The SDK runs in its own virtualenv (``.venv-atoma``, made by ``make test``) with the dependencies it declares,
+driven by ``tests/e2e/atoma/client.py``: it pins pydantic below the version nodeplane runs.
+"""
 
 from __future__ import annotations
 
@@ -8,20 +12,35 @@ import base64
 import json
 import subprocess
 import sys
+from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
-from atoma_sdk import AtomaSDK, models
-from atoma_sdk.crypto_utils import encrypt_message
 from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
-from pydantic import BaseModel
 
 from nodeplane.chain.keys import Keypair
 from nodeplane.chain.signatures import registration_digest
 
 pytestmark = pytest.mark.e2e
 MODEL = "e2e/confidential-model"
+ROOT = Path(__file__).resolve().parents[2]
+ATOMA_PYTHON = ROOT / ".venv-atoma" / "bin" / "python"
+
+
+def sdk(runtime, token: str, *calls: dict[str, Any]) -> list[dict[str, Any]]:
+    """Run ``calls`` through atoma-sdk's ``AtomaSDK`` against the runtime's /proxy; one result per call."""
+    assert ATOMA_PYTHON.exists(), "atoma-sdk's virtualenv is missing: `make test` creates .venv-atoma"
+    out = subprocess.run(
+        [str(ATOMA_PYTHON), str(ROOT / "tests" / "e2e" / "atoma" / "client.py"), f"{runtime.base_url}/proxy", token],
+        input=json.dumps(list(calls)),
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert out.returncode == 0, out.stderr
+    return json.loads(out.stdout)
 
 
 def admin(runtime, *args: str) -> dict:
@@ -87,51 +106,50 @@ def test_nodes_create_with_each_scheme(runtime, operator_node, scheme):
     key, node, _ = operator_node[scheme]
     url = "https://node.e2e.example:3000"
     signature = key.sign_hashed(registration_digest(node, url, "PT"))
-    with AtomaSDK(server_url=f"{runtime.base_url}/proxy", bearer_auth="unused") as sdk:
-        res = sdk.nodes.nodes_create(
-            data={"country": "PT", "node_small_id": node, "public_address": url}, signature=signature
-        )
-        assert res.message == "Success"
-        for data, sig, status in (
-            ({"country": "DE", "node_small_id": node, "public_address": url}, signature, 400),  # tampered field
-            (
-                {"country": "PT", "node_small_id": node, "public_address": url},
-                Keypair.generate(scheme).sign_hashed(registration_digest(node, url, "PT")),
-                400,
-            ),  # wrong signer
-            (
-                {"country": "PT", "node_small_id": 4242, "public_address": url},
-                key.sign_hashed(registration_digest(4242, url, "PT")),
-                404,
-            ),  # unknown node
-        ):
-            with pytest.raises(models.APIError) as err:
-                sdk.nodes.nodes_create(data=data, signature=sig)
-            assert err.value.status_code == status
+    registered, tampered, wrong_signer, unknown = sdk(
+        runtime,
+        "unused",
+        {
+            "op": "nodes_create",
+            "data": {"country": "PT", "node_small_id": node, "public_address": url},
+            "signature": signature,
+        },
+        {
+            "op": "nodes_create",
+            "data": {"country": "DE", "node_small_id": node, "public_address": url},
+            "signature": signature,
+        },
+        {
+            "op": "nodes_create",
+            "data": {"country": "PT", "node_small_id": node, "public_address": url},
+            "signature": Keypair.generate(scheme).sign_hashed(registration_digest(node, url, "PT")),
+        },
+        {
+            "op": "nodes_create",
+            "data": {"country": "PT", "node_small_id": 4242, "public_address": url},
+            "signature": key.sign_hashed(registration_digest(4242, url, "PT")),
+        },
+    )
+    assert registered == {"ok": {"message": "Success"}}
+    assert tampered["error"]["status_code"] == 400
+    assert wrong_signer["error"]["status_code"] == 400
+    assert unknown["error"]["status_code"] == 404
 
 
 def test_lock_then_encrypt_to_the_node_key(runtime, operator_node):
     admin(runtime, "credit", "--user", "client-e2e", "--amount", "1000000")
     keys = {base64.b64encode(x).decode() for _, _, x in operator_node.values()}
-    with AtomaSDK(server_url=f"{runtime.base_url}/proxy", bearer_auth=runtime.token("client-e2e")) as sdk:
-        lock = sdk.nodes.nodes_create_lock(model=MODEL)
-        assert lock.public_key in keys and lock.stack_entry_digest
-        again = sdk.nodes.nodes_create_lock(model=MODEL)
-        assert again.stack_small_id == lock.stack_small_id and again.stack_entry_digest is None
-
-        class Body(BaseModel):
-            messages: list[dict[str, str]]
-
-        _, _, request = encrypt_message(
-            sdk, X25519PrivateKey.generate(), Body(messages=[{"role": "user", "content": "hi"}]), MODEL
-        )
-        assert request.ciphertext and request.node_dh_public_key in keys
-        with pytest.raises(models.APIError) as err:
-            sdk.nodes.nodes_create_lock(model="no-such-model")
-        assert err.value.status_code == 503
-    with (
-        AtomaSDK(server_url=f"{runtime.base_url}/proxy", bearer_auth="not-a-jwt") as anonymous,
-        pytest.raises(models.APIError) as err,
-    ):
-        anonymous.nodes.nodes_create_lock(model=MODEL)
-    assert err.value.status_code == 401
+    lock, again, encrypted, unknown_model = sdk(
+        runtime,
+        runtime.token("client-e2e"),
+        {"op": "lock", "model": MODEL},
+        {"op": "lock", "model": MODEL},
+        {"op": "encrypt", "model": MODEL, "messages": [{"role": "user", "content": "hi"}]},
+        {"op": "lock", "model": "no-such-model"},
+    )
+    assert lock["ok"]["public_key"] in keys and lock["ok"]["stack_entry_digest"]
+    assert again["ok"]["stack_small_id"] == lock["ok"]["stack_small_id"] and again["ok"]["stack_entry_digest"] is None
+    assert encrypted["ok"]["ciphertext"] and encrypted["ok"]["node_dh_public_key"] in keys
+    assert unknown_model["error"]["status_code"] == 503
+    (anonymous,) = sdk(runtime, "not-a-jwt", {"op": "lock", "model": MODEL})
+    assert anonymous["error"]["status_code"] == 401
