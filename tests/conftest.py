@@ -20,9 +20,10 @@ os.environ.setdefault("POWERTOOLS_LOG_LEVEL", "WARNING")
 
 
 def _reset_clients() -> None:
-    from nodeplane import clock, queue, security, settings, store
+    from nodeplane import aws, clock, queue, security, settings, store
 
     settings.settings.cache_clear()
+    aws.reset()
     store.dynamodb.cache_clear()
     queue.sqs.cache_clear()
     security.kms.cache_clear()

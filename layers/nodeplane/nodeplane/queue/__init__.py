@@ -7,14 +7,14 @@ import logging
 from functools import lru_cache
 from typing import Any
 
-import boto3
+from nodeplane import aws
 
 logger = logging.getLogger("nodeplane.queue")
 
 
 @lru_cache(maxsize=1)
 def sqs() -> Any:
-    return boto3.client("sqs")
+    return aws.client("sqs")
 
 
 def send(queue_url: str, message: dict[str, Any], *, delay_seconds: int = 0) -> bool:

@@ -5,9 +5,9 @@ from __future__ import annotations
 from functools import lru_cache
 from typing import Any
 
-import boto3
+from nodeplane import aws
 
 
 @lru_cache(maxsize=1)
 def kms() -> Any:
-    return boto3.client("kms")
+    return aws.client("kms")

@@ -10,57 +10,21 @@ import base64
 import binascii
 import json
 from dataclasses import dataclass, field
-from decimal import Decimal
 from functools import lru_cache
 from typing import Any
 
-import boto3
-from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
 from botocore.exceptions import ClientError
 
+from nodeplane import aws
 from nodeplane.errors import BadRequest
 from nodeplane.settings import settings
-
-_ser = TypeSerializer()
-_de = TypeDeserializer()
+from nodeplane.store.attributes import deserialize, serialize
 
 
 @lru_cache(maxsize=1)
 def dynamodb() -> Any:
     """The container's DynamoDB client, created on first use (endpoint from AWS_ENDPOINT_URL_*)."""
-    return boto3.client("dynamodb")
-
-
-def _to_ddb(value: Any) -> Any:
-    if isinstance(value, bool) or value is None:
-        return value
-    if isinstance(value, float):
-        return Decimal(repr(value))
-    if isinstance(value, dict):
-        return {k: _to_ddb(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [_to_ddb(v) for v in value]
-    return value
-
-
-def _from_ddb(value: Any) -> Any:
-    if isinstance(value, Decimal):
-        return int(value) if value == value.to_integral_value() else float(value)
-    if isinstance(value, dict):
-        return {k: _from_ddb(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_from_ddb(v) for v in value]
-    if isinstance(value, set):
-        return {_from_ddb(v) for v in value}
-    return value
-
-
-def serialize(item: dict[str, Any]) -> dict[str, Any]:
-    return {k: _ser.serialize(_to_ddb(v)) for k, v in item.items()}
-
-
-def deserialize(item: dict[str, Any]) -> dict[str, Any]:
-    return {k: _from_ddb(_de.deserialize(v)) for k, v in item.items()}
+    return aws.client("dynamodb")
 
 
 def _values(values: dict[str, Any] | None) -> dict[str, Any]:
