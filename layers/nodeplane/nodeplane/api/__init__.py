@@ -15,8 +15,9 @@ from typing import Any, Literal
 
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
 from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
-from pydantic import BaseModel
+from pydantic import BaseModel, ConfigDict
 
+from nodeplane import freeze_heap
 from nodeplane.errors import DomainError, Unauthorized
 from nodeplane.settings import settings
 
@@ -140,9 +141,10 @@ def tenant(app: APIGatewayHttpResolver) -> str:
 
 
 def handler(app: APIGatewayHttpResolver) -> Callable[[dict[str, Any], Any], dict[str, Any]]:
-    """The Lambda entry point of a resolver."""
+    """The Lambda entry point of a resolver (the last line of a handler module: its imports are done)."""
 
     envelope: Envelope = app.context.get("envelope", "problem")
+    freeze_heap()
 
     def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
         body = event.get("body")
@@ -164,6 +166,8 @@ def handler(app: APIGatewayHttpResolver) -> Callable[[dict[str, Any], Any], dict
 
 
 class Problem(BaseModel):
+    model_config = ConfigDict(defer_build=True)  # read when the OpenAPI document is built, not per request
+
     type: str
     title: str
     status: int
@@ -173,6 +177,8 @@ class Problem(BaseModel):
 
 class ProblemResponse(BaseModel):
     """The `/v1` error body: an RFC 9457 problem nested under ``detail``."""
+
+    model_config = ConfigDict(defer_build=True)
 
     detail: Problem
 

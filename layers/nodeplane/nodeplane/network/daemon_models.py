@@ -12,7 +12,7 @@ from nodeplane.errors import BadRequest
 class TaskRequest(BaseModel):
     """The seed's fields; gas settings are accepted (the chain client picks gas itself)."""
 
-    model_config = ConfigDict(strict=True)
+    model_config = ConfigDict(strict=True, defer_build=True)
 
     task_small_id: Annotated[StrictInt, Field(ge=1)]
     node_small_id: Annotated[StrictInt, Field(ge=1)] | None = None
@@ -34,11 +34,15 @@ class TaskRequest(BaseModel):
 
 
 class TxDigest(BaseModel):
+    model_config = ConfigDict(defer_build=True)  # built by the handlers that answer with it
+
     tx_digest: str
 
 
 class ClaimedStack(BaseModel):
     """A claimed stack as seed 004 of the daemon API names its fields."""
+
+    model_config = ConfigDict(defer_build=True)
 
     stack_small_id: int
     stack_id: str

@@ -1,7 +1,5 @@
 """Wire models of the node pool API (`/v1`), field for field as exalsius-api-client 1.46.0 names them."""
 
-from __future__ import annotations
-
 from datetime import datetime
 from typing import Annotated, Literal
 
