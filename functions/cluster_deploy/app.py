@@ -2,7 +2,7 @@
 
 from nodeplane.api import handler, http_resolver, problems, tenant
 from nodeplane.pool import clusters
-from nodeplane.pool.models import ClusterDeployResponse
+from nodeplane.pool.models.clusters import ClusterDeployResponse
 
 app = http_resolver()
 

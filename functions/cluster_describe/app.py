@@ -2,7 +2,7 @@
 
 from nodeplane.api import handler, http_resolver, problems, tenant
 from nodeplane.pool import clusters
-from nodeplane.pool.models import ClusterResponse
+from nodeplane.pool.models.clusters import ClusterResponse
 
 app = http_resolver()
 

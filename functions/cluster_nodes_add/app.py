@@ -6,7 +6,7 @@ from aws_lambda_powertools.event_handler.openapi.params import Body
 
 from nodeplane.api import handler, http_resolver, problems, tenant
 from nodeplane.pool import clusters
-from nodeplane.pool.models import ClusterAddNodeRequest, ClusterNodesResponse
+from nodeplane.pool.models.clusters import ClusterAddNodeRequest, ClusterNodesResponse
 
 app = http_resolver()
 

@@ -2,7 +2,7 @@
 
 from nodeplane.api import handler, http_resolver, problems, tenant
 from nodeplane.pool import clusters
-from nodeplane.pool.models import ClusterNodesResponse
+from nodeplane.pool.models.clusters import ClusterNodesResponse
 
 app = http_resolver()
 

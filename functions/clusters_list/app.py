@@ -6,7 +6,8 @@ from aws_lambda_powertools.event_handler.openapi.params import Query
 
 from nodeplane.api import handler, http_resolver, problems, tenant
 from nodeplane.pool import clusters
-from nodeplane.pool.models import ClustersListResponse, ClusterStatus
+from nodeplane.pool.models import ClusterStatus
+from nodeplane.pool.models.clusters import ClustersListResponse
 
 app = http_resolver()
 

@@ -2,7 +2,7 @@
 
 from nodeplane.api import handler, http_resolver, problems, tenant
 from nodeplane.pool import nodes
-from nodeplane.pool.models import CloudNode, SelfManagedNode
+from nodeplane.pool.models.nodes import CloudNode, SelfManagedNode
 
 app = http_resolver()
 

@@ -6,7 +6,7 @@ from aws_lambda_powertools.event_handler.openapi.params import Query
 
 from nodeplane.api import handler, http_resolver, problems, tenant
 from nodeplane.pool import nodes
-from nodeplane.pool.models import NodeImportResponse
+from nodeplane.pool.models.nodes import NodeImportResponse
 
 app = http_resolver()
 

@@ -6,7 +6,7 @@ from aws_lambda_powertools.event_handler.openapi.params import Body
 
 from nodeplane.api import handler, http_resolver, problems, tenant
 from nodeplane.pool import nodes
-from nodeplane.pool.models import NodeImportResponse, NodeImportSshRequest
+from nodeplane.pool.models.nodes import NodeImportResponse, NodeImportSshRequest
 
 app = http_resolver()
 

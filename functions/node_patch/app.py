@@ -12,7 +12,7 @@ from nodeplane.api import claims, handler, http_resolver, problems
 from nodeplane.api.auth import bearer, verify_user_token
 from nodeplane.errors import Unauthorized
 from nodeplane.pool import agents, nodes
-from nodeplane.pool.models import NodePatchRequest, NodePatchResponse
+from nodeplane.pool.models.nodes import NodePatchRequest, NodePatchResponse
 
 app = http_resolver()
 

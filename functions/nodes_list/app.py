@@ -7,7 +7,8 @@ from aws_lambda_powertools.event_handler.openapi.params import Query
 
 from nodeplane.api import handler, http_resolver, problems, tenant
 from nodeplane.pool import nodes
-from nodeplane.pool.models import NodesListResponse, NodeType
+from nodeplane.pool.models import NodeType
+from nodeplane.pool.models.nodes import NodesListResponse
 
 app = http_resolver()
 

@@ -6,7 +6,8 @@ from aws_lambda_powertools.event_handler.openapi.params import Query
 
 from nodeplane.api import handler, http_resolver, problems
 from nodeplane.pool import offers
-from nodeplane.pool.models import CloudProvider, CpuArch, CpuVendor, GpuVendor, OffersListResponse, PriceType
+from nodeplane.pool.models import CloudProvider, CpuArch, CpuVendor, GpuVendor, PriceType
+from nodeplane.pool.models.offers import OffersListResponse
 
 app = http_resolver()
 

@@ -2,7 +2,7 @@
 
 from nodeplane.api import handler, http_resolver, problems
 from nodeplane.pool import offers
-from nodeplane.pool.models import OfferMetadataResponse
+from nodeplane.pool.models.offers import OfferMetadataResponse
 
 app = http_resolver()
 

@@ -2,7 +2,7 @@
 
 from nodeplane.api import handler, http_resolver, problems, tenant
 from nodeplane.pool import agents
-from nodeplane.pool.models import SelfRegisterTokenResponse
+from nodeplane.pool.models.nodes import SelfRegisterTokenResponse
 
 app = http_resolver()
 

@@ -6,7 +6,7 @@ from aws_lambda_powertools.event_handler.openapi.params import Body
 
 from nodeplane.api import handler, http_resolver, problems, tenant
 from nodeplane.pool import sshkeys
-from nodeplane.pool.models import SshKeyCreateRequest, SshKeyCreateResponse
+from nodeplane.pool.models.sshkeys import SshKeyCreateRequest, SshKeyCreateResponse
 
 app = http_resolver()
 

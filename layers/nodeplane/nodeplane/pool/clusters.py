@@ -9,7 +9,7 @@ from typing import Any
 from nodeplane import clock, store
 from nodeplane.errors import BadRequest, Conflict, NotFound
 from nodeplane.pool import keys, states
-from nodeplane.pool.models import ClusterCreateRequest
+from nodeplane.pool.models.clusters import ClusterCreateRequest
 from nodeplane.store.dynamo import TransactionFailed
 
 MAX_NODES = 98  # a cluster's nodes plus the cluster item must fit one 100-item transaction

@@ -10,7 +10,7 @@ from typing import Any
 from nodeplane import clock, queue, store
 from nodeplane.errors import BadRequest, Conflict, NotFound
 from nodeplane.pool import keys, states
-from nodeplane.pool.models import NodeImportSshRequest, NodePatchRequest
+from nodeplane.pool.models.nodes import NodeImportSshRequest, NodePatchRequest
 from nodeplane.settings import settings
 from nodeplane.store.dynamo import TransactionFailed
 
