@@ -1,6 +1,6 @@
-"""POST /daemon/claim_funds: claim the funds of settled tickets (one transaction)."""
+"""POST /daemon/claim_funds: claim the funds of settled tickets (one transaction for those not claimed yet)."""
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from aws_lambda_powertools.event_handler.openapi.params import Body
 from pydantic import BaseModel, Field, StrictInt
@@ -18,13 +18,10 @@ class ClaimFundsRequest(BaseModel):
     node_small_id: U64 | None = None
 
 
-class TxDigest(BaseModel):
-    tx_digest: str
-
-
 @app.post("/daemon/claim_funds", summary="Claim funds of settled stacks", tags=["daemon"])
-def claim_funds(request: Annotated[ClaimFundsRequest, Body()]) -> TxDigest:
-    return TxDigest(tx_digest=settlement.claim_funds(tenant(app), request.stack_small_ids, request.node_small_id))
+def claim_funds(request: Annotated[ClaimFundsRequest, Body()]) -> dict[str, Any]:
+    # {"tx_digest": …} when one transaction claimed them all, {"tx_digests": […]} when some were claimed before
+    return settlement.claim_funds(tenant(app), request.stack_small_ids, request.node_small_id)
 
 
 lambda_handler = handler(app)

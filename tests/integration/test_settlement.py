@@ -10,15 +10,13 @@ import base64
 import contextlib
 import hashlib
 import json
-import sys
-import types
 import uuid
 from typing import Any
 
 import boto3
 import pytest
 from aws_lambda_powertools.utilities.batch.exceptions import BatchProcessingError
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
 from nodeplane import clock, store
@@ -40,34 +38,6 @@ class Key:
 
     def sign(self, digest: bytes) -> str:
         return base64.b64encode(b"\x00" + self.private.sign(digest) + self.public).decode()
-
-
-def _stub_signatures(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Where nodeplane.chain.signatures cannot be imported, a minimal ed25519-only stand-in."""
-    try:
-        import nodeplane.chain.signatures  # noqa: F401
-    except ImportError:
-        module = types.ModuleType("nodeplane.chain.signatures")
-
-        class SignatureError(Exception):
-            pass
-
-        def verify_serialized(signature: str, message: bytes, expected_address: str | None = None) -> Any:
-            raw = base64.b64decode(signature)
-            if len(raw) != 97 or raw[0] != 0:
-                raise SignatureError("only ed25519 in the test stand-in")
-            try:
-                Ed25519PublicKey.from_public_bytes(raw[65:]).verify(raw[1:65], message)
-            except Exception as exc:
-                raise SignatureError("bad signature") from exc
-            address = "0x" + hashlib.blake2b(b"\x00" + raw[65:], digest_size=32).hexdigest()
-            if expected_address is not None and address != expected_address:
-                raise SignatureError("signer is not the expected address")
-            return types.SimpleNamespace(address=address)
-
-        module.SignatureError = SignatureError  # type: ignore[attr-defined]
-        module.verify_serialized = verify_serialized  # type: ignore[attr-defined]
-        monkeypatch.setitem(sys.modules, "nodeplane.chain.signatures", module)
 
 
 # --- the world: two operators, a sampling-consensus task and a confidential task ------------------------------------
@@ -140,7 +110,6 @@ def lock(stack: int, lock_id: str, units: int) -> None:
 
 @pytest.fixture
 def world(aws_env: dict[str, Any], monkeypatch: pytest.MonkeyPatch):
-    _stub_signatures(monkeypatch)
     monkeypatch.setenv("SETTLEMENT_WINDOW_SECONDS", "60")
     chain = FakeChain(sample=[2], epoch_seconds=60)
     chainops.use(chain)
@@ -354,6 +323,105 @@ def test_attestation_and_claim_funds_through_the_daemon_api(world: World):
     assert world.chain.payments == [("claim_funds", stack, 400)] and claimed()[0]["settlement_complete"] is True
 
 
+def test_claim_funds_claims_what_is_left_and_answers_earlier_claims(world: World, aws_env: dict[str, Any]):
+    url = aws_env["SETTLEMENT_QUEUE_URL"]
+    first = world.stack(world.sampling_task)
+    world.report(first, 300)
+    claim_stacks({"stack_small_ids": [first]})
+    drain(url)
+    pass_window(world)
+    assert run_worker(job_event(first)) == set() and claimed()[0]["settlement_complete"] is True
+    second = world.stack(world.sampling_task)
+    world.report(second, 500)
+    claim_stacks({"stack_small_ids": [second]})
+    drain(url)  # attested; the window is open, so the worker waits
+    pass_window(world)
+
+    body = {"stack_small_ids": [first, second]}
+    reply = invoke("daemon_claim_funds", http_event("POST", "/daemon/claim_funds", body=body, tenant=ALICE))
+    assert reply.status == 200 and len(set(reply.body["tx_digests"])) == 2
+    assert reply.body["tx_digests"][0] == settlement.ticket(first)["claim_tx"]
+    assert reply.body["tx_digests"][1] == settlement.ticket(second)["claim_tx"]
+    assert world.chain.payments == [("claim_funds", first, 300), ("claim_funds", second, 500)]
+    again = invoke("daemon_claim_funds", http_event("POST", "/daemon/claim_funds", body=body, tenant=ALICE))
+    assert again.body == reply.body and world.chain.calls["claim_funds"] == 2
+
+
+def test_a_claim_before_the_chains_epoch_turned_waits_instead_of_failing(world: World, aws_env: dict[str, Any]):
+    world.chain.epoch_seconds = None  # the chain's epoch turns only when told: nodeplane's window passes first
+    stack = world.stack(world.sampling_task)
+    world.report(stack, 400)
+    claim_stacks({"stack_small_ids": [stack]})
+    drain(aws_env["SETTLEMENT_QUEUE_URL"])
+    clock.advance(61)
+    assert run_worker(job_event(stack)) == set()  # EDisputeWindowNotOver: retried later, not a failed message
+    ticket = settlement.ticket(stack)
+    assert ticket["settlement_status"] == settlement.SETTLED and ticket["next_action"] == "claim"
+    assert world.chain.calls["claim_funds"] == 1 and world.chain.payments == []
+    world.chain.epoch += 1
+    assert run_worker(job_event(stack)) == set()
+    assert world.chain.payments == [("claim_funds", stack, 400)] and claimed()[0]["settlement_complete"] is True
+
+
+def test_a_claim_in_flight_elsewhere_makes_the_worker_look_again_soon(world: World, aws_env: dict[str, Any]):
+    stack = world.stack(world.sampling_task)
+    world.report(stack, 400)
+    claim_stacks({"stack_small_ids": [stack]})
+    drain(aws_env["SETTLEMENT_QUEUE_URL"])
+    pass_window(world)
+    # the operator's POST /daemon/claim_funds is inside its chain call right now
+    step = {"pk": keys.stack_pk(stack), "sk": "STEP#claim", "entity": "chain_step", "state": "started"}
+    store.transact([store.put(step | {"step": "claim", "started_at": clock.now()})])
+    assert run_worker(job_event(stack)) == set() and world.chain.calls["claim_funds"] == 0
+    assert settlement.ticket(stack)["next_action"] == "claim"
+    clock.advance(settlement.step_lease_seconds() + 1)  # that call died: after its lease the worker takes over
+    assert run_worker(job_event(stack)) == set()
+    assert world.chain.payments == [("claim_funds", stack, 400)]
+
+
+def resolved_event(world: World, stack: int, original_is_correct: bool, refund: int) -> dict[str, Any]:
+    """The local ledger's StackDisputeResolvedEvent (the fake chain has no resolution entry of its own)."""
+    return {
+        "id": {"txDigest": f"Resolve{stack}", "eventSeq": "0"},
+        "packageId": "0xab",
+        "transactionModule": "db",
+        "sender": "0xadmin",
+        "type": "0xab::db::StackDisputeResolvedEvent",
+        "parsedJson": {
+            "stack_small_id": {"inner": str(stack)},
+            "selected_node_id": {"inner": "1"},
+            "original_is_correct": original_is_correct,
+            "user_refund_amount": str(refund),
+        },
+        "timestampMs": "1795000000000",
+    }
+
+
+def test_the_chains_dispute_resolution_settles_or_fails_the_ticket(world: World, aws_env: dict[str, Any]):
+    url = aws_env["SETTLEMENT_QUEUE_URL"]
+    won, lost = world.stack(world.sampling_task), world.stack(world.sampling_task)
+    for stack in (won, lost):
+        world.report(stack, 400)
+    claim_stacks({"stack_small_ids": [won, lost], "num_claimed_compute_units": [900, 900]})
+    drain(url)
+    assert {settlement.ticket(s)["settlement_status"] for s in (won, lost)} == {settlement.DISPUTED}
+
+    world.chain.tickets[won]["in_dispute"] = False  # what the ledger's resolution does on chain
+    settlement.project([resolved_event(world, won, True, 0), resolved_event(world, lost, False, 1000)])
+    assert settlement.ticket(won)["settlement_status"] == settlement.SETTLED
+    lost_ticket = settlement.ticket(lost)
+    assert lost_ticket["settlement_status"] == settlement.FAILED and lost_ticket["user_refund_amount"] == 1000
+    assert "gsi3pk" not in lost_ticket
+    assert store.get(keys.stack_pk(lost), "STACK")["is_locked"] is True
+    pass_window(world)
+    drain(url)
+    assert world.chain.payments == [("claim_funds", won, 900)]
+    rows = {r["stack_small_id"]: r for r in claimed()}
+    assert (rows[won]["attestation_status"], rows[won]["settlement_complete"]) == ("Complete", True)
+    assert (rows[lost]["attestation_status"], rows[lost]["settlement_complete"]) == ("Failed", False)
+    assert projection.apply(resolved_event(world, won, True, 0)) is False  # a replayed event changes nothing
+
+
 # --- confidential path ----------------------------------------------------------------------------------------------
 
 
@@ -383,6 +451,24 @@ def test_usage_past_95_percent_auto_claims_through_the_queue(world: World, aws_e
     [row] = claimed()
     assert row["settlement_complete"] is True
     assert store.get(keys.stack_pk(stack), "STACK")["is_claimed"] is True
+
+
+def test_a_rejected_confidential_claim_fails_and_frees_the_stack(world: World, aws_env: dict[str, Any]):
+    stack = world.stack(world.confidential_task)
+    world.chain.stacks[stack]["claimed"] = True  # the chain will refuse the claim
+    assert world.report(stack, 950).body["claim_requested"] is True
+    assert store.get(keys.stack_pk(stack), "STACK")["is_locked_for_claim"] is True
+    assert drain(aws_env["SETTLEMENT_QUEUE_URL"]) == 1  # handled, not retried until the DLQ
+    ticket = settlement.ticket(stack)
+    assert ticket["settlement_status"] == settlement.FAILED and "EStackNotClaimable" in ticket["failure_reason"]
+    item = store.get(keys.stack_pk(stack), "STACK")
+    assert item["is_locked_for_claim"] is False and item["in_settle_period"] is False
+    assert claimed()[0]["attestation_status"] == "Failed"
+
+    world.chain.stacks[stack]["claimed"] = False
+    reply = claim_stacks({"stack_small_ids": [stack]})  # a new claim replaces the failed ticket
+    assert reply.status == 200 and world.chain.payments == [("claim_funds_for_stacks", stack, 950)]
+    assert claimed()[0]["settlement_complete"] is True
 
 
 def test_usage_replay_counts_once_and_bad_signatures_are_rejected(world: World):

@@ -270,7 +270,7 @@ class FakeChain:
             if t["in_dispute"]:
                 return self._abort("ETicketInDispute")
             if self.current_epoch() < t["dispute_epoch"]:
-                return self._abort("EDisputeWindowOpen")
+                return self._abort("EDisputeWindowNotOver")  # db.move's name
         events = []
         for stack in ticket_ids:
             t = self.tickets[stack]

@@ -81,3 +81,9 @@ def test_votes_count_the_selected_node_and_each_attester():
     assert settlement.votes(tie) == (1, 1)
     won = {"attestations": {"n2": {"agrees": True}, "n3": {"agrees": False}}}
     assert settlement.votes(won) == (2, 1)
+
+
+def test_the_proof_covers_as_many_leaves_as_the_ledger_samples_attesters():
+    from nodeplane.chain import ledger
+
+    assert settlement.EXTRA_ATTESTATION_NODES == ledger.EXTRA_ATTESTATION_NODES

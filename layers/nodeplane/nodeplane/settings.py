@@ -25,6 +25,8 @@ class Settings:
     sui_rpc_url: str = ""
     atoma_package_id: str = ""
     atoma_db_object_id: str = ""
+    # The local ledger's chance (in 1/1000) that try_settle samples attestation nodes; db.move starts at 10.
+    ledger_cross_validation_permille: int = 10
 
 
 _ENV = {
@@ -41,6 +43,7 @@ _ENV = {
     "sui_rpc_url": "SUI_RPC_URL",
     "atoma_package_id": "ATOMA_PACKAGE_ID",
     "atoma_db_object_id": "ATOMA_DB_OBJECT_ID",
+    "ledger_cross_validation_permille": "LEDGER_CROSS_VALIDATION_PERMILLE",
 }
 
 

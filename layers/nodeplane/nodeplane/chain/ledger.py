@@ -69,6 +69,8 @@ COMPUTE_UNITS_PER_STACK: Final = 1_000_000
 GAS_UNITS_PER_TX: Final = 1_000
 MAX_DEVICE_TYPE: Final = 15_999
 SUI_COIN: Final = "0x2::coin::Coin<0x2::sui::SUI>"
+# db.move samples one extra attestation node; settlement.committed_proof covers 1 + this many leaves.
+EXTRA_ATTESTATION_NODES: Final = 1
 
 
 class TransactionRejected(ValueError):
@@ -766,7 +768,7 @@ class LocalLedger:
                 for s in ctx.view.query(f"TASK#{stack['task_small_id']}", "SUB#").values()
                 if s["node_small_id"] != node["node_small_id"]
             ]
-            attesters = ctx.rng.sample(others, min(1, len(others)))  # without replacement (defect 9)
+            attesters = ctx.rng.sample(others, min(EXTRA_ATTESTATION_NODES, len(others)))  # no replacement (defect 9)
         n = len(attesters)
         ticket = {
             "selected_node_id": node["node_small_id"],

@@ -28,7 +28,12 @@ class LedgerOps:
         from nodeplane.chain.ledger import LocalLedger
 
         self.admin = operators.wallet("admin")
-        self.ledger = LocalLedger(store.dynamodb(), settings().ledger_table_name, admin_address=self.admin.address)
+        self.ledger = LocalLedger(
+            store.dynamodb(),
+            settings().ledger_table_name,
+            admin_address=self.admin.address,
+            cross_validation_probability_permille=settings().ledger_cross_validation_permille,
+        )
         self.info = self.ledger.genesis()
 
     # -- plumbing ---------------------------------------------------------------------------------------

@@ -1,4 +1,5 @@
-"""Admin commands for the local network: `nodeplane-local admin create-task | rotate-keys | credit`."""
+"""Admin commands for the local network: `nodeplane-local admin create-task | rotate-keys | credit | buy-stack |
+advance-epoch | resolve-dispute`."""
 
 from __future__ import annotations
 
@@ -58,6 +59,107 @@ def _credit(ctx: AdminContext, args: argparse.Namespace) -> int:
     return 0
 
 
+def _buy_stack_parser(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--user", required=True, help="the tenant (JWT subject) whose balance pays for the stack")
+    parser.add_argument("--task", type=int, required=True, help="task small id (any security level)")
+    parser.add_argument("--price", type=int, required=True, help="price cap per one million compute units")
+    parser.add_argument("--units", type=int, default=1_000_000, help="compute units of the stack")
+
+
+def _buy_stack(ctx: AdminContext, args: argparse.Namespace) -> int:
+    """What the proxy does for requests that are not confidential (which nodeplane does not serve): buy a stack."""
+    import contextlib
+
+    from nodeplane import store
+    from nodeplane.errors import DomainError
+    from nodeplane.network import balances, chainops, keys, projection
+    from nodeplane.store.dynamo import TransactionFailed
+
+    task = store.get(keys.task_pk(args.task), "TASK")
+    if not task:
+        print(json.dumps({"error": f"unknown task {args.task}"}))
+        return 1
+    cost = args.price * args.units // 1_000_000
+    if task.get("security_level") == 2:
+        cost = cost * 1212 // 1000  # db.move's sampling-consensus and extra-attestation charges
+    try:
+        balances.debit(args.user, cost)
+    except DomainError as exc:
+        print(json.dumps({"error": exc.detail}))
+        return 1
+    outcome = chainops.ops().buy_stack(task_small_id=args.task, num_compute_units=args.units, price_cap=args.price)
+    data = outcome.event("StackCreatedEvent") if outcome.ok else None
+    if data is None:
+        balances.refund(args.user, cost)
+        print(json.dumps({"error": f"purchase failed: {outcome.error}", "tx_digest": outcome.digest}))
+        return 1
+    item = projection.stack_item(data, task=task, user=args.user) | {"purchase_digest": outcome.digest}
+    with contextlib.suppress(TransactionFailed):  # the poller projected it first: the stack exists already
+        store.transact([store.put(item, condition="attribute_not_exists(pk)")])
+    for event in outcome.events:
+        projection.apply(event)
+    print(
+        json.dumps(
+            {
+                "tx_digest": outcome.digest,
+                "stack_small_id": projection.small(data["stack_small_id"]),
+                "selected_node_id": projection.small(data["selected_node_id"]),
+                "cost": cost,
+            }
+        )
+    )
+    return 0
+
+
+def _advance_epoch_parser(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--epochs", type=int, default=1)
+
+
+def _advance_epoch(ctx: AdminContext, args: argparse.Namespace) -> int:
+    """The local ledger has no epoch clock: settlements become claimable on chain once an admin turns it."""
+    from nodeplane.network import chainops
+
+    ledger = getattr(chainops.ops(), "ledger", None)
+    if ledger is None:
+        print(json.dumps({"error": "this deployment's chain keeps its own epochs"}))
+        return 1
+    print(json.dumps({"epoch": ledger.advance_epoch(args.epochs)}))
+    return 0
+
+
+def _resolve_dispute_parser(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--stack", type=int, required=True, help="stack small id of the disputed settlement")
+    parser.add_argument(
+        "--outcome",
+        required=True,
+        choices=("node", "attesters"),
+        help="node: its claim was right and it is paid; attesters: the stack's owner is refunded",
+    )
+
+
+def _resolve_dispute(ctx: AdminContext, args: argparse.Namespace) -> int:
+    from nodeplane.network import chainops, settlement
+
+    result = chainops.ops().admin_call("resolve_attestation_dispute", [args.stack, args.outcome == "node"])
+    if result.ok:
+        settlement.project(result.events)
+    elif result.error == "EStackNotInDispute":
+        # only nodeplane saw the disagreement (the chain's ticket is not in dispute): decide in nodeplane
+        settlement.resolve_dispute(args.stack, args.outcome)
+    else:
+        print(json.dumps({"tx_digest": result.digest, "ok": False, "error": result.error}))
+        return 1
+    item = settlement.ticket(args.stack) or {}
+    status = item.get("settlement_status")
+    print(json.dumps({"tx_digest": result.digest, "ok": result.ok, "error": result.error, "settlement_status": status}))
+    return 0
+
+
 register("create-task", "create a task on the local ledger", _create_task_parser, _create_task)
 register("rotate-keys", "start a new network key rotation on the local ledger", lambda p: None, _rotate)
 register("credit", "credit a user's USDC balance for stack purchases", _credit_parser, _credit)
+register("buy-stack", "buy a stack of any task for a user (paid from their balance)", _buy_stack_parser, _buy_stack)
+register("advance-epoch", "turn the local ledger's epoch (ends dispute windows)", _advance_epoch_parser, _advance_epoch)
+register(
+    "resolve-dispute", "resolve a settlement dispute on the local ledger", _resolve_dispute_parser, _resolve_dispute
+)

@@ -21,6 +21,7 @@ Ticket states (``settlement_status``), each write conditional on the current one
 | Attesting | Settled            | StackSettlementTicketEvent (all attestations agree)             |
 | Attesting | Disputed           | StackAttestationDisputeEvent, or a disagreeing attestation      |
 | Disputed  | Settled / Failed   | resolution: majority of votes, an admin, or the deadline        |
+| Disputed  | Settled / Failed   | StackDisputeResolvedEvent (the local ledger's admin resolution) |
 | Settled   | Complete           | StackSettlementTicketClaimedEvent (claim_funds)                 |
 | Claiming  | Complete           | ClaimedStackEvent (claim_funds_for_stacks)                      |
 | any open  | Failed             | the sweeper, when the settlement deadline passed                |
@@ -34,14 +35,17 @@ computed from nodeplane's own count of the stack's units. The chain's final chec
 
 Dispute window: on chain it is ``epoch >= dispute_settled_at_epoch`` (try_settle epoch + 1). nodeplane
 has no epoch clock, so it waits ``SETTLEMENT_WINDOW_SECONDS`` after the ticket (the local stand-in for
-one epoch; set it to the epoch length in AWS); a chain abort for an open window just retries later.
+one epoch; set it to the epoch length in AWS); when the chain still answers ``EDisputeWindowNotOver`` the
+worker looks again a window later (the local ledger's epoch turns with `nodeplane-local admin advance-epoch`).
 
 Dispute resolution (the contract has none): each attester's vote is whether its proof equals the
 committed one; the selected node votes for itself. A strict majority decides: for the node the ticket
-goes back to Settled and is claimed, against it the ticket Fails. A tie waits for
-:func:`resolve_dispute` (an admin) until ``DISPUTE_RESOLUTION_SECONDS``, then Fails. On Sui the
-contract keeps ``is_in_dispute``, so a claim after a won dispute aborts and the ticket Fails with the
-chain's reason: nothing blocks forever.
+goes back to Settled and is claimed, against it the ticket Fails. A tie waits for an admin until
+``DISPUTE_RESOLUTION_SECONDS``, then Fails. On the local ledger the admin resolves on chain
+(``resolve_attestation_dispute``, `nodeplane-local admin resolve-dispute`) and the projection follows its
+event; elsewhere :func:`resolve_dispute` decides in nodeplane only. On Sui the contract keeps
+``is_in_dispute``, so a claim after a won dispute aborts and the ticket waits for its deadline: nothing
+blocks forever.
 
 Every chain call is guarded by a step item written conditionally before the call and completed with the
 digest after it; a retry re-uses the digest, and a step whose outcome is unknown (the worker died in the
@@ -113,9 +117,17 @@ def step_lease_seconds() -> int:
 
 
 class ChainRejected(DomainError):
-    """The chain aborted the transaction (the Move abort is in the detail)."""
+    """The chain aborted the transaction (the Move abort is in the detail and in ``abort``)."""
 
     status, title, code = 409, "Conflict", "CHAIN_ERROR"
+
+    def __init__(self, detail: str, abort: str = "") -> None:
+        super().__init__(detail)
+        self.abort = abort
+
+
+# db.move's abort for claim_funds before ``dispute_settled_at_epoch``: the chain's epoch has not turned yet
+WINDOW_NOT_OVER = "EDisputeWindowNotOver"
 
 
 class StepInFlight(Retry):
@@ -465,6 +477,56 @@ def _settled(data: dict[str, Any], event: dict[str, Any]) -> tuple[list[store.Op
     return [op], []
 
 
+@projection.handles("StackDisputeResolvedEvent")
+def _dispute_resolved(data: dict[str, Any], event: dict[str, Any]) -> tuple[list[store.Op], list[store.Op]]:
+    """The local ledger's admin resolution (db.move has none): the node was right, or the owner is refunded."""
+    stack = small(data["stack_small_id"])
+    now = clock.now()
+    if data.get("original_is_correct"):
+        op = store.update(
+            keys.stack_pk(stack),
+            "TICKET",
+            "SET is_in_dispute = :f, settlement_status = :s, dispute_resolution = :o, resolved_by = :b, "
+            "next_action = :c, progress_at = :now, enqueued_at = :now, gsi3pk = :g3, gsi3sk = :due",
+            condition="attribute_exists(pk) AND settlement_status IN (:d, :s)",
+            values={
+                ":f": False,
+                ":s": SETTLED,
+                ":o": "node",
+                ":b": "chain",
+                ":c": "claim",
+                ":now": now,
+                ":g3": SETTLEMENTS,
+                ":due": _due(now + stall_seconds(), stack),
+                ":d": DISPUTED,
+            },
+        )
+        return [op], []
+    refund = small(data.get("user_refund_amount", 0))
+    expression, values = _close(
+        FAILED,
+        ", failure_reason = :why, dispute_resolution = :o, resolved_by = :b, is_in_dispute = :f, "
+        "user_refund_amount = :r",
+        {":why": "dispute lost (chain)", ":o": "attesters", ":b": "chain", ":f": False, ":r": refund},
+    )
+    ticket_op = store.update(
+        keys.stack_pk(stack),
+        "TICKET",
+        expression,
+        condition="attribute_exists(pk) AND settlement_status <> :done",
+        values=values | {":done": COMPLETE},
+    )
+    # the chain removed the stack and refunded its owner: it never takes requests again
+    stack_op = store.update(
+        keys.stack_pk(stack),
+        "STACK",
+        "SET in_settle_period = :f, is_locked_for_claim = :f, is_locked = :t, user_refund_amount = :r",
+        condition="attribute_exists(pk)",
+        values={":f": False, ":t": True, ":r": refund},
+    )
+    return [ticket_op, stack_op], []
+
+
 def _close(status: str, extra_sets: str = "", values: dict[str, Any] | None = None) -> tuple[str, dict[str, Any]]:
     expression = "SET settlement_status = :st, closed_at = :now" + extra_sets
     expression += " REMOVE next_action, gsi3pk, gsi3sk"
@@ -558,6 +620,7 @@ _KICKS = {
     "StackTrySettleEvent",
     "StackSettlementTicketEvent",
     "StackAttestationDisputeEvent",
+    "StackDisputeResolvedEvent",
 }
 
 
@@ -669,7 +732,7 @@ def guarded_call(
     outcome = call()  # an exception here leaves the step started: its outcome is reconciled after the lease
     if not outcome.ok:
         _finish(stacks, name, "failed", error=outcome.error or "aborted")
-        raise ChainRejected(f"chain rejected {name}: {outcome.error}")
+        raise ChainRejected(f"chain rejected {name}: {outcome.error}", abort=outcome.error or "aborted")
     _finish(stacks, name, "done", digest=outcome.digest)
     project(outcome.events)
     return outcome.digest
@@ -737,8 +800,23 @@ def process(stack_small_id: int) -> str:
             _touch(stack_small_id, next_check=float(item["claimable_at"]) + stall_seconds())
             enqueue(stack_small_id, "claim", delay_seconds=min(900, int(wait) + 1))
         else:
-            _claim_settled(item)
+            _claim_when_epoch_turned(item)
     return str(item["settlement_status"])
+
+
+def _claim_when_epoch_turned(item: dict[str, Any]) -> None:
+    stack = int(item["stack_small_id"])
+    try:
+        _claim_settled(item)
+    except (ChainRejected, StepInFlight) as exc:
+        if isinstance(exc, ChainRejected) and exc.abort != WINDOW_NOT_OVER:
+            raise
+        # nodeplane's window stands in for the chain's epoch, which has not turned yet, or the operator's own
+        # claim_funds is in the chain call right now: look again a window later rather than after the
+        # message's visibility timeout
+        wait = max(1, window_seconds())
+        _touch(stack, next_check=clock.now() + wait + stall_seconds())
+        enqueue(stack, "claim", delay_seconds=min(900, wait))
 
 
 def _attest_held(item: dict[str, Any]) -> None:
@@ -883,11 +961,12 @@ def fail(stack_small_id: int, reason: str, *, resolution: str | None = None) -> 
                     condition="settlement_status IN (:a, :s, :d, :c)",
                     values=values,
                 ),
-                # the stack leaves its settle period so it is not stuck behind a dead ticket
+                # the stack leaves its settle period (and a confidential claim's lock on new requests) so it
+                # is not stuck behind a dead ticket
                 store.update(
                     keys.stack_pk(stack_small_id),
                     "STACK",
-                    "SET in_settle_period = :f",
+                    "SET in_settle_period = :f, is_locked_for_claim = :f",
                     condition="attribute_exists(pk)",
                     values={":f": False},
                 ),
@@ -947,7 +1026,10 @@ def claim_confidential(item: dict[str, Any]) -> str:
     if not address or not holds_operator_key(address):
         _touch(stack, next_check=clock.now() + stall_seconds())
         return ""
-    return _claim_for_stacks(address, node, [stack], [int(item["num_claimed_compute_units"])])
+    try:
+        return _claim_for_stacks(address, node, [stack], [int(item["num_claimed_compute_units"])])
+    except ChainRejected:
+        return ""  # the ticket failed with the chain's reason: retrying this message cannot change that
 
 
 def _claim_for_stacks(address: str, node: int, stacks: list[int], units: list[int]) -> str:
@@ -955,14 +1037,25 @@ def _claim_for_stacks(address: str, node: int, stacks: list[int], units: list[in
         items = [ticket(s) or {} for s in stacks]
         return str(items[0].get("claim_tx")) if all(i.get("is_claimed") for i in items) else None
 
-    return guarded_call(
-        stacks,
-        "claim_stack",
-        lambda: chainops.ops().claim_funds_for_stacks(
-            operator=address, node_small_id=node, stack_small_ids=stacks, units=units
-        ),
-        done=claimed,
-    )
+    try:
+        return guarded_call(
+            stacks,
+            "claim_stack",
+            lambda: chainops.ops().claim_funds_for_stacks(
+                operator=address, node_small_id=node, stack_small_ids=stacks, units=units
+            ),
+            done=claimed,
+        )
+    except ChainRejected as exc:
+        # claim_funds_for_stacks has no window to wait for, so its aborts are final for these tickets; failing
+        # them also frees the stacks from is_locked_for_claim, and a later claim may open a new ticket
+        for s in stacks:
+            fail(s, f"claim rejected by the chain: {exc.abort}")
+        raise
+
+
+# a confidential claim ticket is new, or replaces one whose claim failed (the chain rejected it)
+_NEW_CLAIM = "attribute_not_exists(pk) OR settlement_status = :failed"
 
 
 def request_confidential_claim(stack_small_id: int) -> bool:
@@ -983,7 +1076,7 @@ def request_confidential_claim(stack_small_id: int) -> bool:
     try:
         store.transact(
             [
-                store.put(item, condition="attribute_not_exists(pk)"),
+                store.put(item, condition=_NEW_CLAIM, values={":failed": FAILED}),
                 store.update(
                     keys.stack_pk(stack_small_id),
                     "STACK",
@@ -1047,7 +1140,8 @@ def claim_stacks(
                     [
                         store.put(
                             _confidential_ticket(stack, node, claimed, stack_item) | {"next_action": "claim_stack"},
-                            condition="attribute_not_exists(pk)",
+                            condition=_NEW_CLAIM,
+                            values={":failed": FAILED},
                         )
                     ]
                 )
@@ -1091,7 +1185,8 @@ def submit_attestations(tenant: str, stack_small_ids: list[int], node_small_id: 
     return digests
 
 
-def claim_funds(tenant: str, stack_small_ids: list[int], node_small_id: int | None) -> str:
+def claim_funds(tenant: str, stack_small_ids: list[int], node_small_id: int | None) -> dict[str, Any]:
+    """One claim_funds for the settled tickets not claimed yet; already claimed ones answer their claim's digest."""
     address = _operator(tenant)
     items = []
     for stack in stack_small_ids:
@@ -1103,15 +1198,22 @@ def claim_funds(tenant: str, stack_small_ids: list[int], node_small_id: int | No
     nodes = {int(i["selected_node_id"]) for i in items}
     if len(nodes) != 1 or (node_small_id is not None and nodes != {node_small_id}):
         raise Conflict("one claim covers the settled stacks of one node")
+    digests: list[str] = []
+    pending: list[int] = []
     for item in items:
-        stack, status = item["stack_small_id"], item["settlement_status"]
+        stack, status = int(item["stack_small_id"]), item["settlement_status"]
         if status == COMPLETE:
+            digests.append(str(item.get("claim_tx", "")))
             continue
         if status != SETTLED:
             raise Conflict(f"stack {stack} is not settled ({status})")
         if clock.now() < float(item.get("claimable_at", 0)):
             raise Conflict(f"stack {stack} is still in its dispute window")
-    return claim_settled(address, nodes.pop(), stack_small_ids)
+        pending.append(stack)
+    if pending:
+        digests.append(claim_settled(address, nodes.pop(), pending))
+    distinct = list(dict.fromkeys(digests))
+    return {"tx_digest": distinct[0]} if len(distinct) == 1 else {"tx_digests": distinct}
 
 
 # --- the sweeper -------------------------------------------------------------------------------------------------
