@@ -23,7 +23,7 @@ from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 from nodeplane.chain.keys import Keypair
 from nodeplane.chain.signatures import registration_digest
 
-pytestmark = pytest.mark.e2e
+pytestmark = [pytest.mark.e2e, pytest.mark.xdist_group("runtime")]  # one worker, one shared runtime
 MODEL = "e2e/confidential-model"
 ROOT = Path(__file__).resolve().parents[2]
 ATOMA_PYTHON = ROOT / ".venv-atoma" / "bin" / "python"
