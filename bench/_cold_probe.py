@@ -1,4 +1,8 @@
-"""Run in a fresh interpreter: import one handler module, invoke it once, print the milliseconds."""
+"""Run in a fresh interpreter: import one handler module, invoke it once, print the milliseconds.
+
+``--record FILE`` also writes the AWS calls the invoke made (service, operation, parameters) for
+replay_handler.py; the bench records on a separate run, so measured runs carry no recording overhead.
+"""
 
 import importlib.util
 import json
@@ -7,11 +11,39 @@ import time
 
 start = time.perf_counter()
 cpu_start = time.process_time()
-path, event_file = sys.argv[1], sys.argv[2]
+args = sys.argv[1:]
+record = None
+if args[0] == "--record":
+    record, args = args[1], args[2:]
+path, event_file = args
 spec = importlib.util.spec_from_file_location("handler_under_test", path)
 module = importlib.util.module_from_spec(spec)
 spec.loader.exec_module(module)
 imported = time.perf_counter()
+
+calls = []
+if record:
+    import base64
+
+    from botocore.client import BaseClient
+
+    def _encode(value):
+        if isinstance(value, bytes | bytearray):
+            return {"__bytes__": base64.b64encode(value).decode()}
+        if isinstance(value, dict):
+            return {k: _encode(v) for k, v in value.items()}
+        if isinstance(value, list | tuple):
+            return [_encode(v) for v in value]
+        return value
+
+    _make_api_call = BaseClient._make_api_call
+
+    def _recording(self, operation_name, api_params):
+        service = self.meta.service_model.service_name
+        calls.append({"service": service, "operation": operation_name, "params": _encode(api_params)})
+        return _make_api_call(self, operation_name, api_params)
+
+    BaseClient._make_api_call = _recording
 
 
 class Context:
@@ -30,6 +62,9 @@ with open(event_file) as f:
 result = module.lambda_handler(event, Context())
 done = time.perf_counter()
 cpu_done = time.process_time()
+if record:
+    with open(record, "w") as f:
+        json.dump(calls, f)
 print(
     json.dumps(
         {

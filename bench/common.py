@@ -44,15 +44,39 @@ def moto_backend() -> Iterator[dict[str, str]]:
         server.stop()
 
 
-def cold_run(module_path: Path, event_path: Path, env: dict[str, str]) -> dict[str, Any]:
+def function_environment(name: str) -> dict[str, str]:
+    """The literal environment variables template.yaml gives the function in functions/<name> (Globals included)."""
+    from nodeplane.local.template import parse_template
+
+    for fn in parse_template(ROOT / "template.yaml").functions.values():
+        if fn.code_uri.name == name:
+            return {k: v for k, v in fn.environment.items() if isinstance(v, str)}
+    raise KeyError(f"no function in template.yaml has CodeUri functions/{name}")
+
+
+def compile_sources() -> None:
+    """Write the bytecode of the layer, the handlers and the bench modules, as a build that ships .pyc does.
+
+    Without it (PYTHONDONTWRITEBYTECODE, a read-only /var/task) every cold start compiles nodeplane from source
+    while boto3 comes precompiled, which is a packaging difference, not a code one.
+    """
+    import compileall
+
+    for folder in ("layers/nodeplane/nodeplane", "functions", "bench"):
+        compileall.compile_dir(ROOT / folder, quiet=1)
+
+
+def cold_run(module_path: Path, event_path: Path, env: dict[str, str], *, record: Path | None = None) -> dict[str, Any]:
     """Import ``module_path`` in a fresh interpreter and invoke it once with ``event_path``."""
+    recording = ["--record", str(record)] if record else []
     out = subprocess.run(
-        [sys.executable, str(ROOT / "bench" / "_cold_probe.py"), str(module_path), str(event_path)],
+        [sys.executable, str(ROOT / "bench" / "_cold_probe.py"), *recording, str(module_path), str(event_path)],
         env={**os.environ, **env, "PYTHONPATH": str(ROOT / "layers" / "nodeplane")},
         capture_output=True,
         text=True,
-        check=True,
     )
+    if out.returncode != 0:
+        raise RuntimeError(f"{module_path.name} failed on {event_path}:\n{out.stderr[-3000:]}")
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
