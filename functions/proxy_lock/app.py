@@ -1,7 +1,13 @@
-"""POST /proxy/v1/nodes/lock: lock compute units on a confidential node and get its public key (atoma-sdk)."""
+"""POST /proxy/v1/nodes/lock: lock compute units on a confidential node and get its public key (atoma-sdk).
+
+The body is atoma-sdk's ``NodesCreateLockResponse``, field for field; the lock itself travels in headers
+(``X-Lock-Id``, ``X-Lock-Units``, ``X-Lock-Expires-At`` in epoch milliseconds) so the client can hand the lock
+id to the node, whose usage report then consumes exactly that lock instead of waiting for it to expire.
+"""
 
 from typing import Annotated
 
+from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Body
 from pydantic import BaseModel, Field, StrictInt, StrictStr
 
@@ -25,14 +31,20 @@ class NodesCreateLockResponse(BaseModel):
 
 
 @app.post("/proxy/v1/nodes/lock", summary="Lock compute units on a confidential-compute node", tags=["proxy"])
-def nodes_create_lock(request: Annotated[NodesCreateLockRequest, Body()]) -> NodesCreateLockResponse:
+def nodes_create_lock(request: Annotated[NodesCreateLockRequest, Body()]) -> Response[NodesCreateLockResponse]:
     grant = locks.lock(tenant(app), request.model, request.max_num_tokens, request.timeout)
-    return NodesCreateLockResponse(
+    body = NodesCreateLockResponse(
         public_key=grant.public_key,
         node_small_id=grant.node_small_id,
         stack_small_id=grant.stack_small_id,
         stack_entry_digest=grant.stack_entry_digest,
     )
+    headers = {
+        "X-Lock-Id": grant.lock_id,
+        "X-Lock-Units": str(grant.units),
+        "X-Lock-Expires-At": str(int(grant.expires_at)),
+    }
+    return Response(status_code=200, content_type="application/json", body=body, headers=headers)
 
 
 lambda_handler = handler(app)

@@ -147,10 +147,15 @@ def wait_row(rt: LocalRuntime, stack: int, node: int, done: Callable[[dict[str, 
     return wait_for(lambda: row_of(rt, stack, node), lambda r: r is not None and done(r), what)
 
 
-def report_usage(rt: LocalRuntime, key: Keypair, stack: int, node: int, units: int, request_id: str) -> httpx.Response:
+def report_usage(
+    rt: LocalRuntime, key: Keypair, stack: int, node: int, units: int, request_id: str, lock_id: str | None = None
+) -> httpx.Response:
     """The node's signed usage report: the BLAKE2b-256 digest of the canonical data, signed with its Sui key."""
-    data = {"stack_small_id": stack, "node_small_id": node, "num_compute_units": units, "request_id": request_id}
-    signature = key.sign_hashed(usage_digest(stack, node, units, None, request_id))
+    data: dict[str, Any] = {"stack_small_id": stack, "node_small_id": node, "num_compute_units": units}
+    if lock_id is not None:
+        data["lock_id"] = lock_id  # the lock the client was granted (X-Lock-Id), handed to the node
+    data["request_id"] = request_id
+    signature = key.sign_hashed(usage_digest(stack, node, units, lock_id, request_id))
     return call(rt, None, "POST", "/proxy/v1/stacks/usage", {"data": data, "signature": signature})
 
 
@@ -410,11 +415,15 @@ def test_disagreeing_attestation_disputes_and_each_resolution_shows(rt: LocalRun
 def test_confidential_stack_settles_directly_through_its_claim(rt: LocalRuntime, net: Network) -> None:
     client = "client-confidential"
     admin(rt, "credit", "--user", client, "--amount", str(2 * PRICE))
-    lock = ok(call(rt, client, "POST", "/proxy/v1/nodes/lock", {"model": CONFIDENTIAL_MODEL, "max_num_tokens": 500}))
+    granted = call(rt, client, "POST", "/proxy/v1/nodes/lock", {"model": CONFIDENTIAL_MODEL, "max_num_tokens": 500})
+    lock = ok(granted)
     assert (lock["node_small_id"], lock["public_key"]) == (net.a1, net.a1_public_key) and lock["stack_entry_digest"]
+    assert granted.headers["X-Lock-Units"] == "500" and int(granted.headers["X-Lock-Expires-At"]) > 0
     stack = lock["stack_small_id"]
-    used = ok(report_usage(rt, net.key_a, stack, net.a1, 300, f"confidential-{uuid.uuid4().hex}"))
-    assert (used["already_computed_units"], used["locked_compute_units"]) == (300, 500)
+    lock_id = granted.headers["X-Lock-Id"]
+    used = ok(report_usage(rt, net.key_a, stack, net.a1, 300, f"confidential-{uuid.uuid4().hex}", lock_id))
+    # the report consumed the lock it names: its 500 units are released, 300 are counted as used
+    assert (used["already_computed_units"], used["locked_compute_units"]) == (300, 0)
     assert row_of(rt, stack, net.a1) is None
     node_before, owner_before = net.chain.usdc(net.key_a.address), net.chain.usdc(net.purchaser)
 
