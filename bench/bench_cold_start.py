@@ -25,8 +25,9 @@ from common import ROOT, cold_run, compile_sources, function_environment, median
 def seed() -> None:
     """Give the sample events real data to find (tenant alice, the ids in scripts/make_events.py)."""
     from nodeplane import store
+    from nodeplane.network import keys as network_keys
     from nodeplane.pool import keys, offers
-    from scripts.make_events import CLUSTER, NODE
+    from scripts.make_events import CLUSTER, NODE, SAMPLE_NODE_KEY
 
     offers.refresh()
     created = "2026-11-23T06:00:00.000Z"
@@ -71,6 +72,24 @@ def seed() -> None:
                     "version": 0,
                     "gsi1pk": keys.clusters_index_pk("alice"),
                     "gsi1sk": f"C#{created}#{CLUSTER}",
+                }
+            )
+        ]
+    )
+    address = SAMPLE_NODE_KEY.address.lower()
+    store.transact(  # network node 1, as the chain event projection writes it: the sample signatures are its key's
+        [
+            store.put(
+                {
+                    "pk": network_keys.node_pk(1),
+                    "sk": "NODE",
+                    "entity": "network_node",
+                    "node_small_id": 1,
+                    "badge_id": "0x" + "b1" * 32,
+                    "sui_address": address,
+                    "registered_at": created,
+                    "gsi2pk": network_keys.operator_nodes_pk(address),
+                    "gsi2sk": f"{1:012d}",
                 }
             )
         ]

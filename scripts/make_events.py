@@ -8,17 +8,25 @@ from __future__ import annotations
 
 import json
 import sys
+import uuid
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from nodeplane.chain.keys import Keypair  # noqa: E402
+from nodeplane.chain.signatures import registration_digest  # noqa: E402
+from nodeplane.network.usage import usage_digest  # noqa: E402
 from tests.support.lambda_events import http_event  # noqa: E402
 
 NODE = "00000000-0000-4000-8000-000000000001"
 CLUSTER = "00000000-0000-4000-8000-0000000000c1"
 KEY = "00000000-0000-4000-8000-0000000000k1"
 OFFER = "off-sample"
+# node 1's Sui key in the samples: a fixed, public ed25519 seed (ed25519 signatures are deterministic, so the
+# events are stable); bench/bench_cold_start.py projects node 1 with its address so the signatures verify
+SAMPLE_NODE_KEY = Keypair("ed25519", bytes(range(32)))
+NODE_URL = "https://node.example:3000"
 SAMPLE_KEY_B64 = "LS0tLS1CRUdJTiBPUEVOU1NIIFBSSVZBVEUgS0VZLS0tLS0KQUFBQQotLS0tLUVORCBPUEVOU1NIIFBSSVZBVEUgS0VZLS0tLS0K"
 
 HTTP = {
@@ -120,8 +128,8 @@ HTTP = {
         None,
         None,
         {
-            "data": {"country": "PT", "node_small_id": 1, "public_address": "https://node.example:3000"},
-            "signature": "AE1hZ2ljU2lnbmF0dXJlUGxhY2Vob2xkZXI=",
+            "data": {"country": "PT", "node_small_id": 1, "public_address": NODE_URL},
+            "signature": SAMPLE_NODE_KEY.sign_hashed(registration_digest(1, NODE_URL, "PT")),
         },
     ),
     "usage_report": (
@@ -131,7 +139,7 @@ HTTP = {
         None,
         {
             "data": {"stack_small_id": 1, "node_small_id": 1, "num_compute_units": 512, "request_id": "r-1"},
-            "signature": "AE1hZ2ljU2lnbmF0dXJlUGxhY2Vob2xkZXI=",
+            "signature": SAMPLE_NODE_KEY.sign_hashed(usage_digest(1, 1, 512, None, "r-1")),
         },
     ),
     "daemon_claim_stacks": ("POST", "/daemon/claim_stacks", None, None, {"stack_small_ids": [1]}),
@@ -217,6 +225,8 @@ def main() -> None:
         folder = ROOT / "events" / name
         folder.mkdir(parents=True, exist_ok=True)
         event = http_event(method, route, params, query=query, body=body, tenant="alice")
+        # a stable request id per sample, so regenerating the samples changes only what changed
+        event["requestContext"]["requestId"] = str(uuid.uuid5(uuid.NAMESPACE_URL, f"nodeplane/events/{name}"))
         if name in PUBLIC:
             event["requestContext"].pop("authorizer")
         else:
