@@ -987,17 +987,19 @@ def _claim_settled(item: dict[str, Any]) -> str:
     return claim_settled(address, node, [stack])
 
 
-def claim_settled(address: str, node: int, stacks: list[int]) -> str:
-    def claimed() -> str | None:
-        items = [ticket(s) or {} for s in stacks]
-        return str(items[0].get("claim_tx")) if all(i.get("is_claimed") for i in items) else None
+def _claimed(stacks: list[int]) -> str | None:
+    """The claim's digest once every one of ``stacks`` is claimed (a guarded claim's ``done`` check)."""
+    items = [ticket(s) or {} for s in stacks]
+    return str(items[0].get("claim_tx")) if all(i.get("is_claimed") for i in items) else None
 
+
+def claim_settled(address: str, node: int, stacks: list[int]) -> str:
     try:
         return guarded_call(
             stacks,
             "claim",
             lambda: chainops.ops().claim_funds(operator=address, node_small_id=node, ticket_ids=stacks),
-            done=claimed,
+            done=lambda: _claimed(stacks),
         )
     except ChainRejected as exc:
         for s in stacks:
@@ -1033,10 +1035,6 @@ def claim_confidential(item: dict[str, Any]) -> str:
 
 
 def _claim_for_stacks(address: str, node: int, stacks: list[int], units: list[int]) -> str:
-    def claimed() -> str | None:
-        items = [ticket(s) or {} for s in stacks]
-        return str(items[0].get("claim_tx")) if all(i.get("is_claimed") for i in items) else None
-
     try:
         return guarded_call(
             stacks,
@@ -1044,7 +1042,7 @@ def _claim_for_stacks(address: str, node: int, stacks: list[int], units: list[in
             lambda: chainops.ops().claim_funds_for_stacks(
                 operator=address, node_small_id=node, stack_small_ids=stacks, units=units
             ),
-            done=claimed,
+            done=lambda: _claimed(stacks),
         )
     except ChainRejected as exc:
         # claim_funds_for_stacks has no window to wait for, so its aborts are final for these tickets; failing
