@@ -25,7 +25,7 @@ from common import ROOT, cold_run, compile_sources, function_environment, median
 def seed() -> None:
     """Give the sample events real data to find (tenant alice, the ids in scripts/make_events.py)."""
     from nodeplane import store
-    from nodeplane.network import keys as network_keys
+    from nodeplane.network import projection
     from nodeplane.pool import keys, offers
     from scripts.make_events import CLUSTER, NODE, SAMPLE_NODE_KEY
 
@@ -76,23 +76,14 @@ def seed() -> None:
             )
         ]
     )
-    address = SAMPLE_NODE_KEY.address.lower()
-    store.transact(  # network node 1, as the chain event projection writes it: the sample signatures are its key's
-        [
-            store.put(
-                {
-                    "pk": network_keys.node_pk(1),
-                    "sk": "NODE",
-                    "entity": "network_node",
-                    "node_small_id": 1,
-                    "badge_id": "0x" + "b1" * 32,
-                    "sui_address": address,
-                    "registered_at": created,
-                    "gsi2pk": network_keys.operator_nodes_pk(address),
-                    "gsi2sk": f"{1:012d}",
-                }
-            )
-        ]
+    # network node 1, projected from its registration event: the sample signatures are its key's
+    projection.apply(
+        {
+            "id": {"txDigest": "bench-register-node-1", "eventSeq": "0"},
+            "type": "0x0::db::NodeRegisteredEvent",
+            "sender": SAMPLE_NODE_KEY.address,
+            "parsedJson": {"node_small_id": {"inner": "1"}, "badge_id": "0x" + "b1" * 32},
+        }
     )
 
 

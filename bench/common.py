@@ -9,6 +9,7 @@ import subprocess
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -44,11 +45,16 @@ def moto_backend() -> Iterator[dict[str, str]]:
         server.stop()
 
 
-def function_environment(name: str) -> dict[str, str]:
-    """The literal environment variables template.yaml gives the function in functions/<name> (Globals included)."""
+@lru_cache(maxsize=1)
+def _template() -> Any:
     from nodeplane.local.template import parse_template
 
-    for fn in parse_template(ROOT / "template.yaml").functions.values():
+    return parse_template(ROOT / "template.yaml")
+
+
+def function_environment(name: str) -> dict[str, str]:
+    """The literal environment variables template.yaml gives the function in functions/<name> (Globals included)."""
+    for fn in _template().functions.values():
         if fn.code_uri.name == name:
             return {k: v for k, v in fn.environment.items() if isinstance(v, str)}
     raise KeyError(f"no function in template.yaml has CodeUri functions/{name}")

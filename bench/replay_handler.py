@@ -29,12 +29,13 @@ def lambda_handler(event, context):
         calls = json.load(f)
     failed = 0
     for call in calls:
-        client = _clients.get(call["service"])
-        if client is None:
-            client = _clients[call["service"]] = boto3.client(call["service"])
-        method = {api: name for name, api in client.meta.method_to_api_mapping.items()}[call["operation"]]
+        if call["service"] not in _clients:
+            client = boto3.client(call["service"])
+            methods = {api: name for name, api in client.meta.method_to_api_mapping.items()}
+            _clients[call["service"]] = (client, methods)
+        client, methods = _clients[call["service"]]
         try:
-            getattr(client, method)(**_decode(call["params"]))
+            getattr(client, methods[call["operation"]])(**_decode(call["params"]))
         except client.exceptions.ClientError:
             failed += 1  # the handler saw the same refusal (a condition, a conflict)
     return {"statusCode": 200, "body": json.dumps({"calls": len(calls), "refused": failed})}
