@@ -73,6 +73,12 @@ SUI_COIN: Final = "0x2::coin::Coin<0x2::sui::SUI>"
 EXTRA_ATTESTATION_NODES: Final = 1
 
 
+def stack_cost(price: int, num_compute_units: int, security_level: int) -> int:
+    """db.move's charge for a stack: ``price`` per million units, plus 21.2% for sampling consensus (level 2)."""
+    cost = price * num_compute_units // COMPUTE_UNITS_PER_STACK
+    return cost * 1212 // 1000 if security_level == 2 else cost
+
+
 class TransactionRejected(ValueError):
     """Refused before execution (bad signature, wrong sender, stale object, unknown input); nothing changes."""
 
@@ -690,9 +696,7 @@ class LocalLedger:
         _check(price > 0, "EInvalidPrice")
         task = self._task(ctx, task_small_id)
         _check(task["deprecated_at_epoch"] is None, "ETaskDeprecated")
-        cost = price * num_compute_units // COMPUTE_UNITS_PER_STACK
-        if task["security_level"] == 2:
-            cost = cost * 1212 // 1000
+        cost = stack_cost(price, num_compute_units, task["security_level"])
         _check(wallet["fields"]["balance"] >= cost, "EInsufficientBalance")
         candidates = [
             s["node_small_id"]

@@ -71,6 +71,7 @@ def _buy_stack(ctx: AdminContext, args: argparse.Namespace) -> int:
     import contextlib
 
     from nodeplane import store
+    from nodeplane.chain.ledger import stack_cost
     from nodeplane.errors import DomainError
     from nodeplane.network import balances, chainops, keys, projection
     from nodeplane.store.dynamo import TransactionFailed
@@ -79,9 +80,7 @@ def _buy_stack(ctx: AdminContext, args: argparse.Namespace) -> int:
     if not task:
         print(json.dumps({"error": f"unknown task {args.task}"}))
         return 1
-    cost = args.price * args.units // 1_000_000
-    if task.get("security_level") == 2:
-        cost = cost * 1212 // 1000  # db.move's sampling-consensus and extra-attestation charges
+    cost = stack_cost(args.price, args.units, int(task.get("security_level", 1)))
     try:
         balances.debit(args.user, cost)
     except DomainError as exc:
