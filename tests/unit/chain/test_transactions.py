@@ -1,4 +1,4 @@
-"""TransactionData building/decoding: byte-identical to @mysten/sui 1.45.2, typed pure arguments."""
+"""TransactionData building/decoding: byte-identical to @mysten/sui 1.45.2 and to pysui, typed pure arguments."""
 
 from __future__ import annotations
 
@@ -11,6 +11,8 @@ import pytest
 from nodeplane.chain.keys import Keypair
 from nodeplane.chain.signatures import transaction_digest, transaction_signing_digest, verify_serialized
 from nodeplane.chain.transactions import (
+    ATOMA_DB_SCHEMA,
+    OBJECT_KINDS,
     CallSpec,
     ObjectRef,
     SharedObject,
@@ -126,3 +128,91 @@ def test_decode_rejects_garbage() -> None:
         decode_move_call(b"\x00\x00\x05")
     with pytest.raises(TransactionError):
         decode_move_call(base64.b64decode(TXS["claim_funds_for_stacks"]["tx_bytes_b64"]) + b"\x00")
+
+
+# Sample arguments for every atoma::db function: pure values in schema order, owned objects in parameter order.
+_SAMPLE_PURE = {
+    "u8": 3,
+    "u16": 7,
+    "u64": 250_000,
+    "bool": True,
+    "vector<u8>": b"\x00\x01\xfe",
+    "vector<u64>": [1, 0, 2**63],
+    "option<ascii>": "llama",
+    "option<u16>": None,
+    "option<u8>": 4,
+}
+
+
+def _sample_call(function: str) -> CallSpec:
+    kinds = ATOMA_DB_SCHEMA[function]
+    pure = [_SAMPLE_PURE[k] for k in kinds if k not in OBJECT_KINDS]
+    return CallSpec(function, pure, [COIN if function == "acquire_new_stack_entry" else BADGE] * kinds.count("obj"))
+
+
+def _pysui_build(package: str, sender: str, plan: list[tuple[str, list[tuple[str, object]]]]) -> bytes:
+    """The same TransactionData through pysui's ProgrammableTransactionBuilder (compress_inputs)."""
+    from pysui.sui.sui_bcs import bcs
+    from pysui.sui.sui_common.txn_transaction_builder import ProgrammableTransactionBuilder
+
+    from nodeplane.chain.signatures import b58decode
+
+    def ref(r: ObjectRef) -> object:
+        return bcs.ObjectReference(bcs.Address.from_str(r.object_id), r.version, bcs.Digest(list(b58decode(r.digest))))
+
+    ptb = ProgrammableTransactionBuilder(compress_inputs=True)
+    for function, args in plan:
+        arguments = []
+        for kind, value in args:
+            if kind == "pure":
+                assert isinstance(value, bytes)
+                arguments.append(ptb.input_pure(bcs.BuilderArg("Pure", list(value))))
+            elif kind == "shared":
+                assert isinstance(value, SharedObject)
+                shared = bcs.SharedObjectReference(
+                    bcs.Address.from_str(value.object_id), value.initial_shared_version, value.mutable
+                )
+                arguments.append(ptb.input_obj_from_objarg(bcs.ObjectArg("SharedObject", shared)))
+            else:
+                assert isinstance(value, ObjectRef)
+                arguments.append(ptb.input_obj_from_objarg(bcs.ObjectArg("ImmOrOwnedObject", ref(value))))
+        ptb.move_call(
+            target=bcs.Address.from_str(package), module="db", function=function, type_arguments=[], arguments=arguments
+        )
+    gas = bcs.GasData([ref(GAS)], bcs.Address.from_str(sender), DATA["gas_price"], DATA["gas_budget"])
+    v1 = bcs.TransactionDataV1(
+        ptb.finish_for_inspect(), bcs.Address.from_str(sender), gas, bcs.TransactionExpiration("None")
+    )
+    return bytes(bcs.TransactionData("V1", v1).serialize())
+
+
+@pytest.mark.parametrize(
+    "functions",
+    [[f] for f in sorted(ATOMA_DB_SCHEMA)]
+    + [["subscribe_node_to_task", "update_node_subscription", "unsubscribe_node_from_task"]],
+)
+def test_build_is_byte_identical_to_pysui(functions: list[str], monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every atoma::db call, alone and several in one transaction (shared inputs, repeated pure values)."""
+    from nodeplane.chain import transactions
+
+    sender = Keypair.generate("ed25519").address
+    plans: list[list[tuple[str, list[tuple[str, object]]]]] = []
+    real = transactions._transaction_data
+
+    def capture(package: str, sender: str, plan: list, *rest: object) -> bytes:
+        plans.append(plan)
+        return real(package, sender, plan, *rest)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(transactions, "_transaction_data", capture)
+    tx = build_atoma_transaction(
+        package=DATA["package"],
+        atoma_db=DB,
+        sender=sender,
+        calls=[_sample_call(f) for f in functions],
+        gas_payment=[GAS],
+        gas_price=DATA["gas_price"],
+        gas_budget=DATA["gas_budget"],
+        random_initial_shared_version=DATA["random"]["initialSharedVersion"],
+    )
+    assert tx == _pysui_build(DATA["package"], sender, plans[0])
+    assert [c.function for c in decode_move_call(tx).calls] == functions
