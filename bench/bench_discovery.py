@@ -59,10 +59,11 @@ def main() -> None:
 
 def cold_import(runs: int) -> None:
     """The discovery worker's cold import plus first invoke, against a boto3-only handler, in one run."""
-    from common import ROOT, cold_run, compile_sources, moto_backend
+    from common import ROOT, cold_run, compile_sources, function_environment, moto_backend
 
     compile_sources()  # both sides read bytecode, as a deployed layer does
-    with moto_backend() as env:
+    with moto_backend() as base_env:
+        env = base_env | function_environment("discovery_worker")  # as Lambda runs it (the baseline ignores it)
         worker = ROOT / "functions" / "discovery_worker" / "app.py"
         event = ROOT / "events" / "discovery_worker" / "message.json"
         base = ROOT / "bench" / "baseline_handler.py"

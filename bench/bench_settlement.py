@@ -22,7 +22,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from common import ROOT, cold_run, compile_sources, median, moto_backend
+from common import ROOT, cold_run, compile_sources, function_environment, median, moto_backend
 
 
 def _sqs() -> Any:
@@ -134,6 +134,7 @@ def cold(runs: int, env: dict[str, str]) -> dict[str, float]:
     path = Path(f.name)
     worker_path = ROOT / "functions" / "settlement_worker" / "app.py"
     baseline_path = ROOT / "bench" / "baseline_handler.py"
+    env = env | function_environment("settlement_worker")  # as Lambda runs it (the baseline ignores it)
     cold_run(worker_path, path, env)  # warm the bytecode cache
     ours, base = [], []
     for _ in range(runs):

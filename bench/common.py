@@ -53,10 +53,12 @@ def _template() -> Any:
 
 
 def function_environment(name: str) -> dict[str, str]:
-    """The literal environment variables template.yaml gives the function in functions/<name> (Globals included)."""
-    for fn in _template().functions.values():
+    """The environment Lambda gives the function in functions/<name>: template.yaml's literal variables (Globals
+    included) and the runtime's AWS_LAMBDA_FUNCTION_NAME."""
+    for logical_id, fn in _template().functions.items():
         if fn.code_uri.name == name:
-            return {k: v for k, v in fn.environment.items() if isinstance(v, str)}
+            literal = {k: v for k, v in fn.environment.items() if isinstance(v, str)}
+            return literal | {"AWS_LAMBDA_FUNCTION_NAME": logical_id}
     raise KeyError(f"no function in template.yaml has CodeUri functions/{name}")
 
 

@@ -2,9 +2,10 @@
 
 from typing import Any
 
-from aws_lambda_powertools import Logger
-
+from nodeplane import freeze_heap
 from nodeplane.network import chainops, projection, settlement  # noqa: F401  (settlement registers its handlers)
+
+from aws_lambda_powertools import Logger
 
 logger = Logger(service="chain-events")
 
@@ -13,3 +14,6 @@ def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, int]:
     result = projection.poll(chainops.ops())
     logger.info("chain events projected", extra=result)
     return result
+
+
+freeze_heap()  # the module's last line: the container's initialisation is over

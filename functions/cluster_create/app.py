@@ -2,11 +2,11 @@
 
 from typing import Annotated
 
-from aws_lambda_powertools.event_handler.openapi.params import Body
-
 from nodeplane.api import handler, http_resolver, problems, tenant
 from nodeplane.pool import clusters
 from nodeplane.pool.models.clusters import ClusterCreateRequest, ClusterCreateResponse
+
+from aws_lambda_powertools.event_handler.openapi.params import Body
 
 app = http_resolver()
 

@@ -2,11 +2,11 @@
 
 from typing import Annotated
 
-from aws_lambda_powertools.event_handler.openapi.params import Query
-
 from nodeplane.api import handler, http_resolver, problems, tenant
 from nodeplane.pool import clusters
 from nodeplane.pool.models.clusters import ClusterDeleteResponse
+
+from aws_lambda_powertools.event_handler.openapi.params import Query
 
 app = http_resolver()
 

@@ -2,11 +2,11 @@
 
 from typing import Annotated, Any
 
-from aws_lambda_powertools.event_handler.openapi.params import Body
-from pydantic import BaseModel, Field, StrictInt
-
 from nodeplane.api import handler, http_resolver, tenant
 from nodeplane.network import settlement
+
+from aws_lambda_powertools.event_handler.openapi.params import Body
+from pydantic import BaseModel, Field, StrictInt
 
 app = http_resolver("daemon")
 

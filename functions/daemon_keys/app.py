@@ -2,11 +2,11 @@
 
 from typing import Annotated
 
-from aws_lambda_powertools.event_handler.openapi.params import Body
-from pydantic import BaseModel, Field, StrictStr
-
 from nodeplane.api import handler, http_resolver, tenant
 from nodeplane.network import operators
+
+from aws_lambda_powertools.event_handler.openapi.params import Body
+from pydantic import BaseModel, Field, StrictStr
 
 app = http_resolver("daemon")
 

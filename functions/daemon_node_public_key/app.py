@@ -2,12 +2,12 @@
 
 from typing import Annotated
 
-from aws_lambda_powertools.event_handler.openapi.params import Body
-from pydantic import BaseModel, Field, StrictInt, StrictStr
-
 from nodeplane.api import handler, http_resolver, tenant
 from nodeplane.errors import BadRequest
 from nodeplane.network import daemon
+
+from aws_lambda_powertools.event_handler.openapi.params import Body
+from pydantic import BaseModel, Field, StrictInt, StrictStr
 
 app = http_resolver("daemon")
 

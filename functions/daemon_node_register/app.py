@@ -1,9 +1,9 @@
 """POST /daemon/nodes/register: register a new node on chain with the operator's key."""
 
-from pydantic import BaseModel
-
 from nodeplane.api import handler, http_resolver, tenant
 from nodeplane.network import daemon
+
+from pydantic import BaseModel
 
 app = http_resolver("daemon")
 

@@ -2,10 +2,10 @@
 
 from typing import Annotated, Any
 
-from aws_lambda_powertools.event_handler.openapi.params import Query
-
 from nodeplane.api import handler, http_resolver, tenant
 from nodeplane.network import daemon
+
+from aws_lambda_powertools.event_handler.openapi.params import Query
 
 app = http_resolver("daemon")
 

@@ -2,11 +2,11 @@
 
 from typing import Annotated
 
-from aws_lambda_powertools.event_handler.openapi.params import Body
-
 from nodeplane.api import handler, http_resolver, tenant
 from nodeplane.network import daemon
 from nodeplane.network.daemon_models import TaskRequest, TxDigest
+
+from aws_lambda_powertools.event_handler.openapi.params import Body
 
 app = http_resolver("daemon")
 

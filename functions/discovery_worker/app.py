@@ -3,11 +3,12 @@
 import json
 from typing import Any
 
+from nodeplane import freeze_heap
+from nodeplane.pool import discovery
+
 from aws_lambda_powertools import Logger
 from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
-
-from nodeplane.pool import discovery
 
 logger = Logger(service="discovery")
 processor = BatchProcessor(event_type=EventType.SQS)
@@ -23,3 +24,6 @@ def record_handler(record: SQSRecord) -> None:
 
 def lambda_handler(event: dict[str, Any], context: Any) -> Any:
     return process_partial_response(event=event, record_handler=record_handler, processor=processor, context=context)
+
+
+freeze_heap()  # the module's last line: the container's initialisation is over

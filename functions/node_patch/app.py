@@ -6,13 +6,13 @@ HttpApi authorizer and checks either kind itself.
 
 from typing import Annotated
 
-from aws_lambda_powertools.event_handler.openapi.params import Body
-
 from nodeplane.api import claims, handler, http_resolver, problems
 from nodeplane.api.auth import bearer, verify_user_token
 from nodeplane.errors import Unauthorized
 from nodeplane.pool import agents, nodes
 from nodeplane.pool.models.nodes import NodePatchRequest, NodePatchResponse
+
+from aws_lambda_powertools.event_handler.openapi.params import Body
 
 app = http_resolver()
 

@@ -2,11 +2,11 @@
 
 from typing import Annotated
 
-from aws_lambda_powertools.event_handler.openapi.params import Body
-
 from nodeplane.api import handler, http_resolver, problems
 from nodeplane.pool import nodes
 from nodeplane.pool.models.nodes import NodeSelfRegisterRequest, NodeSelfRegisterResponse
+
+from aws_lambda_powertools.event_handler.openapi.params import Body
 
 app = http_resolver()
 

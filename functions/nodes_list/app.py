@@ -2,13 +2,13 @@
 
 from typing import Annotated, Literal
 
-from aws_lambda_powertools.event_handler import Response
-from aws_lambda_powertools.event_handler.openapi.params import Query
-
 from nodeplane.api import handler, http_resolver, problems, tenant
 from nodeplane.pool import nodes
 from nodeplane.pool.models import NodeType
 from nodeplane.pool.models.nodes import NodesListResponse
+
+from aws_lambda_powertools.event_handler import Response
+from aws_lambda_powertools.event_handler.openapi.params import Query
 
 app = http_resolver()
 

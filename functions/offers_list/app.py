@@ -2,12 +2,12 @@
 
 from typing import Annotated
 
-from aws_lambda_powertools.event_handler.openapi.params import Query
-
 from nodeplane.api import handler, http_resolver, problems
 from nodeplane.pool import offers
 from nodeplane.pool.models import CloudProvider, CpuArch, CpuVendor, GpuVendor, PriceType
 from nodeplane.pool.models.offers import OffersListResponse
+
+from aws_lambda_powertools.event_handler.openapi.params import Query
 
 app = http_resolver()
 

@@ -2,9 +2,10 @@
 
 from typing import Any
 
-from aws_lambda_powertools import Logger
-
+from nodeplane import freeze_heap
 from nodeplane.pool import offers
+
+from aws_lambda_powertools import Logger
 
 logger = Logger(service="offers-refresh")
 
@@ -13,3 +14,6 @@ def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, int]:
     count = offers.refresh()
     logger.info("offers refreshed", extra={"offers": count})
     return {"offers": count}
+
+
+freeze_heap()  # the module's last line: the container's initialisation is over

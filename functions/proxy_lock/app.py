@@ -7,12 +7,12 @@ id to the node, whose usage report then consumes exactly that lock instead of wa
 
 from typing import Annotated
 
+from nodeplane.api import handler, http_resolver, tenant
+from nodeplane.network import locks
+
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Body
 from pydantic import BaseModel, Field, StrictInt, StrictStr
-
-from nodeplane.api import handler, http_resolver, tenant
-from nodeplane.network import locks
 
 app = http_resolver("atoma")
 

@@ -1,9 +1,9 @@
 """DELETE /v1/management/ssh-key/{ssh_key_id}."""
 
-from aws_lambda_powertools.event_handler import Response
-
 from nodeplane.api import handler, http_resolver, problems, tenant
 from nodeplane.pool import sshkeys
+
+from aws_lambda_powertools.event_handler import Response
 
 app = http_resolver()
 

@@ -2,11 +2,11 @@
 
 from typing import Annotated
 
-from aws_lambda_powertools.event_handler.openapi.params import Body
-from pydantic import BaseModel, ConfigDict, Field, StrictInt, StrictStr
-
 from nodeplane.api import handler, http_resolver
 from nodeplane.network import usage
+
+from aws_lambda_powertools.event_handler.openapi.params import Body
+from pydantic import BaseModel, ConfigDict, Field, StrictInt, StrictStr
 
 app = http_resolver("atoma")
 
