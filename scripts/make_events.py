@@ -24,7 +24,7 @@ CLUSTER = "00000000-0000-4000-8000-0000000000c1"
 KEY = "00000000-0000-4000-8000-0000000000k1"
 OFFER = "off-sample"
 # node 1's Sui key in the samples: a fixed, public ed25519 seed (ed25519 signatures are deterministic, so the
-# events are stable); bench/bench_cold_start.py projects node 1 with its address so the signatures verify
+# events are stable); it is alice's operator key, whose first node is node 1 (bench/world.py)
 SAMPLE_NODE_KEY = Keypair("ed25519", bytes(range(32)))
 NODE_URL = "https://node.example:3000"
 SAMPLE_KEY_B64 = "LS0tLS1CRUdJTiBPUEVOU1NIIFBSSVZBVEUgS0VZLS0tLS0KQUFBQQotLS0tLUVORCBPUEVOU1NIIFBSSVZBVEUgS0VZLS0tLS0K"
@@ -147,7 +147,7 @@ HTTP = {
     "daemon_claimed_stacks_node": ("GET", "/daemon/claimed_stacks/{node_small_id}", {"node_small_id": "1"}, None, None),
     "daemon_attestations": ("POST", "/daemon/attestations", None, None, {"stack_small_ids": [1]}),
     "daemon_claim_funds": ("POST", "/daemon/claim_funds", None, None, {"stack_small_ids": [1]}),
-    "daemon_keys": ("POST", "/daemon/keys", None, None, {"keystore": "AK3tnWHDhzb3GTqFuNiRnfJcMknG3BVOKqjDK9tf7uRY"}),
+    "daemon_keys": ("POST", "/daemon/keys", None, None, {"keystore": SAMPLE_NODE_KEY.to_keystore()}),
     "daemon_node_register": ("POST", "/daemon/nodes/register", None, None, None),
     "daemon_node_public_key": (
         "POST",
