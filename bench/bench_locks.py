@@ -173,7 +173,8 @@ def main() -> None:
             print(
                 f"seeded {size} subscriptions + {size} stacks (+{size} nodes) in {time.perf_counter() - started:.0f} s"
             )
-        calls, latency = {}, {size: [] for size in tables}
+        calls: dict[int, int] = {}
+        latency: dict[int, list[float]] = {size: [] for size in tables}
         for size, table in tables.items():
             use_table(table)
             one("bench-0")  # warm the container and the connection
