@@ -47,9 +47,11 @@ def client(service: str) -> Any:
     with _lock:
         if _session is None:
             session = botocore.session.get_session()
-            data_path = session.get_config_variable("data_path")  # AWS_DATA_PATH, as botocore's loader reads it
-            extra = [os.path.expanduser(p) for p in data_path.split(os.pathsep)] if data_path else []
-            loader = _Loader(extra_search_paths=extra, file_loader=_JSONFileLoader())
+            # the search path botocore's own loader would use (AWS_DATA_PATH first, then its defaults)
+            paths = botocore.loaders.create_loader(session.get_config_variable("data_path")).search_paths
+            loader = _Loader(
+                extra_search_paths=list(paths), include_default_search_paths=False, file_loader=_JSONFileLoader()
+            )
             session.register_component("data_loader", loader)
             _session = session
         return _session.create_client(service)
