@@ -53,10 +53,8 @@ def main() -> None:
             handler = ROOT / "functions" / name / "app.py"
             calls = Path(scratch) / f"{name}.json"
             env = {**base_env, **function_environment(name)}  # as Lambda runs it (the baselines ignore it)
-            base.restore()
-            if name in world.SETUP:
-                world.SETUP[name]()
-            state = world.Snapshot() if name in world.SETUP else base
+            world.prepare(name, base)
+            state = world.Snapshot() if name in world.SETUP else base  # what each run starts from
             cold_run(handler, event, env)  # warms the file cache; its writes are undone next
             state.restore()
             run = cold_run(handler, event, env, record=calls)

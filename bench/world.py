@@ -213,11 +213,10 @@ def _claimed() -> None:
 
 def _settled() -> None:
     """Stack 1 attested by node 2 and out of its dispute window: its funds can be claimed."""
+    from nodeplane import store
     from nodeplane.network import settlement
 
     _claimed()
-    from nodeplane import store
-
     settlement.submit_attestations(TENANT, [1], 2)
     _admin("advance-epoch", epochs=2)
     ticket = settlement.ticket(1)
@@ -239,6 +238,13 @@ SETUP: dict[str, Callable[[], None]] = {
 }
 
 
+def prepare(name: str, base: Snapshot) -> None:
+    """The world restored, plus what ``name``'s sample needs beyond it (``SETUP``)."""
+    base.restore()
+    if name in SETUP:
+        SETUP[name]()
+
+
 class Snapshot:
     """Every item of every table the template defines, restorable item by item: all of them (a scan of each
     table), or just the items a recorded list of calls wrote (what a measured run changed)."""
@@ -252,13 +258,19 @@ class Snapshot:
         }
         self.items = {table: self._scan(table) for table in self.tables}
 
+    def _key(self, table: str, attributes: dict[str, Any]) -> tuple[str, ...]:
+        return tuple(attributes[n]["S"] for n in self.keys[table])  # every key attribute here is a string
+
     def _scan(self, table: str) -> dict[tuple[str, ...], dict[str, Any]]:
-        names = self.keys[table]
         items: dict[tuple[str, ...], dict[str, Any]] = {}
         for page in self.ddb.get_paginator("scan").paginate(TableName=table, ConsistentRead=True):
             for item in page["Items"]:
-                items[tuple(str(item[n]) for n in names)] = item
+                items[self._key(table, item)] = item
         return items
+
+    def _write(self, table: str, writes: list[dict[str, Any]]) -> None:
+        for i in range(0, len(writes), 25):
+            self.ddb.batch_write_item(RequestItems={table: writes[i : i + 25]})
 
     def restore(self) -> None:
         for table in self.tables:
@@ -271,34 +283,23 @@ class Snapshot:
                 if k not in wanted
             ]
             writes += [{"PutRequest": {"Item": item}} for k, item in wanted.items() if current.get(k) != item]
-            for i in range(0, len(writes), 25):
-                self.ddb.batch_write_item(RequestItems={table: writes[i : i + 25]})
+            self._write(table, writes)
 
     def restore_written(self, calls: list[dict[str, Any]]) -> None:
         """Put back the items ``calls`` (as _cold_probe.py --record writes them) put, updated or deleted."""
         written: dict[str, set[tuple[str, ...]]] = {}
         for table, attributes in _writes(calls):
-            written.setdefault(table, set()).add(tuple(str(attributes[n]) for n in self.keys[table]))
+            written.setdefault(table, set()).add(self._key(table, attributes))
         for table, keys in written.items():
             names = self.keys[table]
             wanted = self.items[table]
             writes = [
                 {"PutRequest": {"Item": wanted[k]}}
                 if k in wanted
-                else {"DeleteRequest": {"Key": {n: _attribute(v) for n, v in zip(names, k, strict=True)}}}
+                else {"DeleteRequest": {"Key": {n: {"S": v} for n, v in zip(names, k, strict=True)}}}
                 for k in keys
             ]
-            for i in range(0, len(writes), 25):
-                self.ddb.batch_write_item(RequestItems={table: writes[i : i + 25]})
-
-
-def _attribute(text: str) -> dict[str, Any]:
-    """A key attribute back from its str() in a snapshot key (every key attribute here is a string)."""
-    import ast
-
-    value = ast.literal_eval(text)
-    assert isinstance(value, dict) and set(value) == {"S"}, text
-    return value
+            self._write(table, writes)
 
 
 def _writes(calls: list[dict[str, Any]]) -> list[tuple[str, dict[str, Any]]]:

@@ -39,9 +39,7 @@ def test_every_sample_event_succeeds_on_the_bench_world(world) -> None:
     answers = {}
     for path in sorted((ROOT / "events").glob("*/request.json")):
         name = path.parent.name
-        base.restore()
-        if name in world.SETUP:
-            world.SETUP[name]()
+        world.prepare(name, base)
         answers[name] = invoke(name, json.loads(path.read_text())).status
     assert len(answers) == 40
     assert {n: s for n, s in answers.items() if not 200 <= s < 300} == {}
