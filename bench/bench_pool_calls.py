@@ -33,7 +33,7 @@ class Meter:
 
 def seed(tenant: str, count: int) -> list[str]:
     from nodeplane import store
-    from nodeplane.pool import keys
+    from nodeplane.pool import items
 
     client = store.dynamodb()
     table = store.dynamo.settings().table_name
@@ -47,8 +47,8 @@ def seed(tenant: str, count: int) -> list[str]:
                 "PutRequest": {
                     "Item": store.dynamo.serialize(
                         {
-                            "pk": keys.tenant_pk(tenant),
-                            "sk": keys.node_sk(node_id),
+                            "pk": items.tenant_pk(tenant),
+                            "sk": items.node_sk(node_id),
                             "entity": "node",
                             "tenant": tenant,
                             "id": node_id,
@@ -60,10 +60,7 @@ def seed(tenant: str, count: int) -> list[str]:
                             "region": "us-east-1",
                             "instance_type": "g5.xlarge",
                             "created_at": created,
-                            "gsi1pk": keys.nodes_index_pk(tenant),
-                            "gsi1sk": f"C#{created}#{node_id}",
-                            "gsi2pk": keys.nodes_index_pk(tenant),
-                            "gsi2sk": f"H#n{i:06d}#{node_id}",
+                            **items.node_indexes(tenant, node_id, created, f"n{i:06d}"),
                         }
                     )
                 }
@@ -79,8 +76,8 @@ def seed(tenant: str, count: int) -> list[str]:
         [
             store.put(
                 {
-                    "pk": keys.tenant_pk(tenant),
-                    "sk": keys.COUNTERS,
+                    "pk": items.tenant_pk(tenant),
+                    "sk": items.COUNTERS,
                     "nodes_total": count,
                     "nodes_CLOUD": count,
                     "nodes_provider_aws": count,

@@ -37,16 +37,16 @@ def _admin(command: str, **kwargs: Any) -> None:
 
 def _pool() -> None:
     from nodeplane import store
-    from nodeplane.pool import keys, offers, sshkeys
-    from nodeplane.pool.agents import _hash, _register_pk
+    from nodeplane.pool import items, offers, sshkeys
+    from nodeplane.pool.agents import _hash
     from nodeplane.security import envelope, kms
     from nodeplane.settings import settings
     from scripts.make_events import CLUSTER, KEY, NODE, OFFER, SAMPLE_KEY_B64
 
     offers.refresh()
     # the cheapest offer, again as OFFER
-    sample_offer = store.query("gsi1pk", keys.OFFERS, sk_name="gsi1sk", index="gsi1", limit=1)[0][0]
-    sample_offer |= {"pk": keys.offer_pk(OFFER), "id": OFFER, "gsi1sk": sample_offer["gsi1sk"] + "-sample"}
+    sample_offer = store.query("gsi1pk", items.OFFERS, sk_name="gsi1sk", index="gsi1", limit=1)[0][0]
+    sample_offer |= {"pk": items.offer_pk(OFFER), "id": OFFER, "gsi1sk": sample_offer["gsi1sk"] + "-sample"}
     sealed = envelope.seal(
         kms(), settings().kms_key_id, sshkeys.decode_private_key(SAMPLE_KEY_B64), sshkeys._context(TENANT, KEY)
     )
@@ -56,8 +56,8 @@ def _pool() -> None:
             store.put(sample_offer),
             store.put(
                 {
-                    "pk": keys.tenant_pk(TENANT),
-                    "sk": keys.sshkey_sk(KEY),
+                    "pk": items.tenant_pk(TENANT),
+                    "sk": items.sshkey_sk(KEY),
                     "entity": "ssh_key",
                     "id": KEY,
                     "name": "sample",
@@ -66,11 +66,11 @@ def _pool() -> None:
                     "created_at": CREATED,
                 }
             ),
-            store.put({"pk": keys.tenant_pk(TENANT), "sk": "SSHKEYNAME#sample", "ssh_key_id": KEY}),
+            store.put({"pk": items.tenant_pk(TENANT), "sk": items.sshkey_name_claim_sk("sample"), "ssh_key_id": KEY}),
             store.put(
                 {
-                    "pk": keys.tenant_pk(TENANT),
-                    "sk": "REGTOKEN",
+                    "pk": items.tenant_pk(TENANT),
+                    "sk": items.REGISTER_TOKEN,
                     "register_token": "npr_sample",
                     "expires_at": token_expires,
                     "ttl": token_expires,
@@ -78,16 +78,16 @@ def _pool() -> None:
             ),
             store.put(
                 {
-                    "pk": _register_pk(_hash("npr_sample")),
-                    "sk": "REGTOKEN",
+                    "pk": items.register_token_pk(_hash("npr_sample")),
+                    "sk": items.REGISTER_TOKEN,
                     "tenant": TENANT,
                     "expires_at": token_expires,
                 }
             ),
             store.put(
                 {
-                    "pk": keys.tenant_pk(TENANT),
-                    "sk": keys.node_sk(NODE),
+                    "pk": items.tenant_pk(TENANT),
+                    "sk": items.node_sk(NODE),
                     "entity": "node",
                     "tenant": TENANT,
                     "id": NODE,
@@ -99,16 +99,13 @@ def _pool() -> None:
                     "region": "us-east-1",
                     "instance_type": "g5.xlarge",
                     "created_at": CREATED,
-                    "gsi1pk": keys.nodes_index_pk(TENANT),
-                    "gsi1sk": f"C#{CREATED}#{NODE}",
-                    "gsi2pk": keys.nodes_index_pk(TENANT),
-                    "gsi2sk": f"H#sample#{NODE}",
+                    **items.node_indexes(TENANT, NODE, CREATED, "sample"),
                 }
             ),
             store.put(
                 {
-                    "pk": keys.tenant_pk(TENANT),
-                    "sk": keys.cluster_sk(CLUSTER),
+                    "pk": items.tenant_pk(TENANT),
+                    "sk": items.cluster_sk(CLUSTER),
                     "entity": "cluster",
                     "id": CLUSTER,
                     "tenant": TENANT,
@@ -117,8 +114,8 @@ def _pool() -> None:
                     "created_at": CREATED,
                     "nodes": {},
                     "version": 0,
-                    "gsi1pk": keys.clusters_index_pk(TENANT),
-                    "gsi1sk": f"C#{CREATED}#{CLUSTER}",
+                    "gsi1pk": items.clusters_index_pk(TENANT),
+                    "gsi1sk": items.created_sk(CREATED, CLUSTER),
                 }
             ),
         ]
@@ -171,14 +168,14 @@ def _node_in_cluster() -> None:
 
 def _self_managed_node() -> None:
     from nodeplane import store
-    from nodeplane.pool import keys
+    from nodeplane.pool import items
     from scripts.make_events import KEY, NODE
 
     store.transact(
         [
             store.update(
-                keys.tenant_pk(TENANT),
-                keys.node_sk(NODE),
+                items.tenant_pk(TENANT),
+                items.node_sk(NODE),
                 "SET node_type = :t, node_status = :s, endpoint = :e, username = :u, ssh_key_id = :k",
                 values={":t": "SELF_MANAGED", ":s": "FAILED", ":e": "10.0.0.5:22", ":u": "ubuntu", ":k": KEY},
             )

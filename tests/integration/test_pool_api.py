@@ -132,9 +132,9 @@ def test_ssh_keys_never_return_the_key(aws_env):
         400,
     )
     from nodeplane import store
-    from nodeplane.pool import keys
+    from nodeplane.pool import items
 
-    item = store.get(keys.tenant_pk("tenant-a"), keys.sshkey_sk(key_id))
+    item = store.get(items.tenant_pk("tenant-a"), items.sshkey_sk(key_id))
     assert KEY_PEM not in repr(item).encode() and base64.b64encode(KEY_PEM).decode() not in repr(item)
     from nodeplane.pool import sshkeys
 

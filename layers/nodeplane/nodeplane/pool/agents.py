@@ -9,7 +9,7 @@ from typing import Any
 
 from nodeplane import clock, store
 from nodeplane.errors import Conflict, Forbidden, NotFound, Unauthorized
-from nodeplane.pool import keys
+from nodeplane.pool import items
 from nodeplane.settings import settings
 from nodeplane.store.dynamo import TransactionFailed
 
@@ -22,10 +22,6 @@ def _hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-def _token_pk(digest: str) -> str:
-    return f"NODETOKEN#{digest}"
-
-
 def rotate_token_ops(tenant: str, node_id: str, previous_hash: str | None) -> tuple[dict[str, Any], list[store.Op]]:
     """A new node token: the reply fields and the writes that store it and retire the previous one."""
     token = NODE_TOKEN_PREFIX + secrets.token_urlsafe(32)
@@ -35,8 +31,8 @@ def rotate_token_ops(tenant: str, node_id: str, previous_hash: str | None) -> tu
     ops = [
         store.put(
             {
-                "pk": _token_pk(digest),
-                "sk": "TOKEN",
+                "pk": items.node_token_pk(digest),
+                "sk": items.NODE_TOKEN,
                 "tenant": tenant,
                 "node_id": node_id,
                 "expires_at": expires,
@@ -45,7 +41,7 @@ def rotate_token_ops(tenant: str, node_id: str, previous_hash: str | None) -> tu
         )
     ]
     if previous_hash:
-        ops.append(store.delete(_token_pk(previous_hash), "TOKEN"))
+        ops.append(store.delete(items.node_token_pk(previous_hash), items.NODE_TOKEN))
     reply = {
         "next_access_token": token,
         "next_access_token_expires_in": ttl,
@@ -56,7 +52,7 @@ def rotate_token_ops(tenant: str, node_id: str, previous_hash: str | None) -> tu
 
 def node_of_token(token: str, node_id: str) -> str:
     """The tenant owning ``node_id`` if ``token`` is that node's current, unexpired access token."""
-    item = store.get(_token_pk(_hash(token)), "TOKEN")
+    item = store.get(items.node_token_pk(_hash(token)), items.NODE_TOKEN)
     if not item or float(item.get("expires_at", 0)) <= clock.now():
         raise Unauthorized("node access token is invalid or expired")
     if item["node_id"] != node_id:
@@ -64,20 +60,16 @@ def node_of_token(token: str, node_id: str) -> str:
     return str(item["tenant"])
 
 
-def _register_pk(digest: str) -> str:
-    return f"REGTOKEN#{digest}"
-
-
 def new_register_token(tenant: str) -> str:
     """A fresh one-time register token for the tenant; the previous unused one stops working."""
-    current = store.get(keys.tenant_pk(tenant), "REGTOKEN")
+    current = store.get(items.tenant_pk(tenant), items.REGISTER_TOKEN)
     token = REGISTER_TOKEN_PREFIX + secrets.token_urlsafe(24)
     expires = int(clock.now() + REGISTER_TOKEN_TTL_SECONDS)
     ops = [
         store.put(
             {
-                "pk": keys.tenant_pk(tenant),
-                "sk": "REGTOKEN",
+                "pk": items.tenant_pk(tenant),
+                "sk": items.REGISTER_TOKEN,
                 "register_token": token,
                 "expires_at": expires,
                 "ttl": expires,
@@ -85,8 +77,8 @@ def new_register_token(tenant: str) -> str:
         ),
         store.put(
             {
-                "pk": _register_pk(_hash(token)),
-                "sk": "REGTOKEN",
+                "pk": items.register_token_pk(_hash(token)),
+                "sk": items.REGISTER_TOKEN,
                 "tenant": tenant,
                 "expires_at": expires,
                 "ttl": expires,
@@ -94,13 +86,13 @@ def new_register_token(tenant: str) -> str:
         ),
     ]
     if current:
-        ops.append(store.delete(_register_pk(_hash(current["register_token"])), "REGTOKEN"))
+        ops.append(store.delete(items.register_token_pk(_hash(current["register_token"])), items.REGISTER_TOKEN))
     store.transact(ops)
     return token
 
 
 def current_register_token(tenant: str) -> str:
-    item = store.get(keys.tenant_pk(tenant), "REGTOKEN")
+    item = store.get(items.tenant_pk(tenant), items.REGISTER_TOKEN)
     if not item or float(item.get("expires_at", 0)) <= clock.now():
         raise NotFound("no register token; create one with POST /management/self-register-token")
     return str(item["register_token"])
@@ -109,15 +101,20 @@ def current_register_token(tenant: str) -> str:
 def consume_register_token_op(token: str) -> tuple[str, list[store.Op]]:
     """The tenant a register token belongs to, and the writes that use it up (in the caller's transaction)."""
     digest = _hash(token)
-    item = store.get(_register_pk(digest), "REGTOKEN")
+    item = store.get(items.register_token_pk(digest), items.REGISTER_TOKEN)
     if not item or float(item.get("expires_at", 0)) <= clock.now():
         raise Unauthorized("register token is invalid, expired or already used")
     tenant = str(item["tenant"])
     return tenant, [
-        store.delete(_register_pk(digest), "REGTOKEN", condition="attribute_exists(pk)", label="register_token"),
         store.delete(
-            keys.tenant_pk(tenant),
-            "REGTOKEN",
+            items.register_token_pk(digest),
+            items.REGISTER_TOKEN,
+            condition="attribute_exists(pk)",
+            label="register_token",
+        ),
+        store.delete(
+            items.tenant_pk(tenant),
+            items.REGISTER_TOKEN,
             condition="register_token = :t",
             values={":t": token},
             label="register_token_owner",

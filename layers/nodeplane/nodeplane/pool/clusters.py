@@ -8,7 +8,7 @@ from typing import Any
 
 from nodeplane import clock, store
 from nodeplane.errors import BadRequest, Conflict, NotFound
-from nodeplane.pool import keys, states
+from nodeplane.pool import items, states
 from nodeplane.pool.models.clusters import ClusterCreateRequest
 from nodeplane.store.dynamo import TransactionFailed
 
@@ -20,8 +20,8 @@ def _join(tenant: str, node_id: str, cluster_id: str) -> store.Op:
     values: dict[str, Any] = {":cid": cluster_id, ":added": "ADDED"}
     condition = states.condition("add_to_cluster", values, names)
     return store.update(
-        keys.tenant_pk(tenant),
-        keys.node_sk(node_id),
+        items.tenant_pk(tenant),
+        items.node_sk(node_id),
         "SET #prior = #status, #status = :added, #cid = :cid",
         condition=condition,
         names=names,
@@ -35,8 +35,8 @@ def _leave(tenant: str, node_id: str, cluster_id: str) -> store.Op:
     values: dict[str, Any] = {":cid": cluster_id}
     condition = states.condition("remove_from_cluster", values, names) + " AND #cid = :cid"
     return store.update(
-        keys.tenant_pk(tenant),
-        keys.node_sk(node_id),
+        items.tenant_pk(tenant),
+        items.node_sk(node_id),
         "SET #status = #prior REMOVE #cid, #prior",
         condition=condition,
         names=names,
@@ -94,8 +94,8 @@ def create(tenant: str, request: ClusterCreateRequest) -> str:
     cluster_id = str(uuid.uuid4())
     created = clock.iso()
     item = {
-        "pk": keys.tenant_pk(tenant),
-        "sk": keys.cluster_sk(cluster_id),
+        "pk": items.tenant_pk(tenant),
+        "sk": items.cluster_sk(cluster_id),
         "entity": "cluster",
         "id": cluster_id,
         "tenant": tenant,
@@ -112,8 +112,8 @@ def create(tenant: str, request: ClusterCreateRequest) -> str:
         "updated_at": created,
         "nodes": members,
         "version": 0,
-        "gsi1pk": keys.clusters_index_pk(tenant),
-        "gsi1sk": f"C#{created}#{cluster_id}",
+        "gsi1pk": items.clusters_index_pk(tenant),
+        "gsi1sk": items.created_sk(created, cluster_id),
     }
     ops = [store.put({k: v for k, v in item.items() if v is not None}, condition="attribute_not_exists(pk)")]
     ops += [_join(tenant, n, cluster_id) for n in members]
@@ -126,7 +126,7 @@ def create(tenant: str, request: ClusterCreateRequest) -> str:
 
 
 def load(tenant: str, cluster_id: str) -> dict[str, Any]:
-    item = store.get(keys.tenant_pk(tenant), keys.cluster_sk(cluster_id))
+    item = store.get(items.tenant_pk(tenant), items.cluster_sk(cluster_id))
     if not item or item.get("entity") != "cluster":
         raise NotFound(f"cluster {cluster_id} not found")
     return item
@@ -139,9 +139,9 @@ def describe(tenant: str, cluster_id: str) -> dict[str, Any]:
 def list_clusters(
     tenant: str, status: str | None, limit: int, cursor: str | None
 ) -> tuple[list[dict[str, Any]], str | None]:
-    items, next_cursor = store.query(
+    found, next_cursor = store.query(
         "gsi1pk",
-        keys.clusters_index_pk(tenant),
+        items.clusters_index_pk(tenant),
         sk_name="gsi1sk",
         index="gsi1",
         limit=limit,
@@ -150,7 +150,7 @@ def list_clusters(
         names={"#cs": "cluster_status"} if status else None,
         values={":cs": status} if status else None,
     )
-    return [present(i) for i in items], next_cursor
+    return [present(i) for i in found], next_cursor
 
 
 def nodes_of(tenant: str, cluster_id: str) -> dict[str, Any]:
@@ -174,8 +174,8 @@ def add_nodes(tenant: str, cluster_id: str, nodes: list[tuple[str, str]]) -> dic
         sets.append(f"#nodes.#n{i} = :r{i}")
     ops = [
         store.update(
-            keys.tenant_pk(tenant),
-            keys.cluster_sk(cluster_id),
+            items.tenant_pk(tenant),
+            items.cluster_sk(cluster_id),
             "SET " + ", ".join(sets) + " ADD #v :one",
             condition="attribute_exists(pk) AND #cs <> :deleting AND size(#nodes) <= :max",
             names=names,
@@ -199,8 +199,8 @@ def remove_node(tenant: str, cluster_id: str, node_id: str) -> None:
             [
                 _leave(tenant, node_id, cluster_id),
                 store.update(
-                    keys.tenant_pk(tenant),
-                    keys.cluster_sk(cluster_id),
+                    items.tenant_pk(tenant),
+                    items.cluster_sk(cluster_id),
                     "REMOVE #nodes.#n ADD #v :one",
                     condition="attribute_exists(#nodes.#n)",
                     names={"#nodes": "nodes", "#n": node_id, "#v": "version"},
@@ -221,8 +221,8 @@ def deploy(tenant: str, cluster_id: str) -> None:
         raise Conflict(f"cluster {cluster_id} has no nodes to deploy")
     ops = [
         store.update(
-            keys.tenant_pk(tenant),
-            keys.cluster_sk(cluster_id),
+            items.tenant_pk(tenant),
+            items.cluster_sk(cluster_id),
             "SET #cs = :ready, updated_at = :now ADD #v :one",
             condition="#v = :ver",
             names={"#cs": "cluster_status", "#v": "version"},
@@ -238,8 +238,8 @@ def deploy(tenant: str, cluster_id: str) -> None:
         values.update({":a": "ADDED", ":d": "DEPLOYED"})
         ops.append(
             store.update(
-                keys.tenant_pk(tenant),
-                keys.node_sk(node_id),
+                items.tenant_pk(tenant),
+                items.node_sk(node_id),
                 "SET #status = :deployed",
                 condition=cond,
                 names=names,
@@ -259,8 +259,8 @@ def delete(tenant: str, cluster_id: str) -> list[str]:
     members = list((item.get("nodes") or {}).keys())
     ops = [
         store.delete(
-            keys.tenant_pk(tenant),
-            keys.cluster_sk(cluster_id),
+            items.tenant_pk(tenant),
+            items.cluster_sk(cluster_id),
             condition="#v = :ver",
             names={"#v": "version"},
             values={":ver": item.get("version", 0)},

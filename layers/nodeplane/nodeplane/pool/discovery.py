@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from nodeplane import clock, queue, store
-from nodeplane.pool import keys, sshkeys, states
+from nodeplane.pool import items, sshkeys, states
 from nodeplane.settings import settings
 from nodeplane.store.dynamo import TransactionFailed
 
@@ -47,8 +47,8 @@ def _fail(tenant: str, node_id: str, reason: str, *, lease: str | None = None) -
         store.transact(
             [
                 store.update(
-                    keys.tenant_pk(tenant),
-                    keys.node_sk(node_id),
+                    items.tenant_pk(tenant),
+                    items.node_sk(node_id),
                     "SET #status = :failed, #reason = :reason, discovered_at = :now "
                     "REMOVE gsi3pk, gsi3sk, discovery_lease, discovery_lease_until",
                     condition=condition,
@@ -77,8 +77,8 @@ def _take_lease(tenant: str, node_id: str, lease: str) -> dict[str, Any] | None:
         store.transact(
             [
                 store.update(
-                    keys.tenant_pk(tenant),
-                    keys.node_sk(node_id),
+                    items.tenant_pk(tenant),
+                    items.node_sk(node_id),
                     "SET #status = :discovering, discovery_lease = :lease, #until = :until ADD discovery_attempts :one",
                     condition="attribute_exists(pk) AND #deadline > :now AND "
                     "(#status = :pending OR (#status = :discovering AND #until < :now))",
@@ -89,7 +89,7 @@ def _take_lease(tenant: str, node_id: str, lease: str) -> dict[str, Any] | None:
         )
     except TransactionFailed:
         return None
-    return store.get(keys.tenant_pk(tenant), keys.node_sk(node_id))
+    return store.get(items.tenant_pk(tenant), items.node_sk(node_id))
 
 
 def _finish(tenant: str, node_id: str, lease: str, status: str, inspection: Any) -> bool:
@@ -120,8 +120,8 @@ def _finish(tenant: str, node_id: str, lease: str, status: str, inspection: Any)
         store.transact(
             [
                 store.update(
-                    keys.tenant_pk(tenant),
-                    keys.node_sk(node_id),
+                    items.tenant_pk(tenant),
+                    items.node_sk(node_id),
                     "SET " + sets + remove,
                     condition="#status = :discovering AND #lease = :lease",
                     names=names,
@@ -139,8 +139,8 @@ def _release_for_retry(tenant: str, node_id: str, lease: str, reason: str) -> bo
         store.transact(
             [
                 store.update(
-                    keys.tenant_pk(tenant),
-                    keys.node_sk(node_id),
+                    items.tenant_pk(tenant),
+                    items.node_sk(node_id),
                     "SET #status = :pending, last_discovery_error = :reason, last_enqueued_at = :now "
                     "REMOVE discovery_lease, discovery_lease_until",
                     condition="#status = :discovering AND #lease = :lease",
@@ -164,7 +164,7 @@ def discover(tenant: str, node_id: str, attempt: int = 0) -> Outcome:
     """Run one discovery attempt for a node named by a queue message. Safe to call any number of times."""
     from nodeplane.pool.inspection import DiscoveryError, inspect_host
 
-    node = store.get(keys.tenant_pk(tenant), keys.node_sk(node_id))
+    node = store.get(items.tenant_pk(tenant), items.node_sk(node_id))
     if not node or node.get("node_status") not in ("PENDING", "DISCOVERING"):
         return Outcome(node_id, "SKIPPED", "node is gone or already discovered")
     if float(node.get("discovery_deadline", 0)) <= clock.now():
@@ -218,10 +218,10 @@ def sweep(limit: int = 100) -> dict[str, int]:
     failed = requeued = 0
     cursor: str | None = None
     while True:
-        items, cursor = store.query(
-            "gsi3pk", keys.DISCOVERY, sk_name="gsi3sk", index="gsi3", limit=limit, cursor=cursor
+        page, cursor = store.query(
+            "gsi3pk", items.DISCOVERY, sk_name="gsi3sk", index="gsi3", limit=limit, cursor=cursor
         )
-        for item in items:
+        for item in page:
             if float(item.get("discovery_deadline", 0)) <= now:
                 failed += _fail(item["tenant"], item["id"], _deadline_reason())
             elif (
@@ -239,8 +239,8 @@ def _requeue(item: dict[str, Any]) -> int:
         store.transact(
             [
                 store.update(
-                    keys.tenant_pk(item["tenant"]),
-                    keys.node_sk(item["id"]),
+                    items.tenant_pk(item["tenant"]),
+                    items.node_sk(item["id"]),
                     "SET last_enqueued_at = :now",
                     condition="attribute_exists(pk)",
                     values={":now": clock.now()},

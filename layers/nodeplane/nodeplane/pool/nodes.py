@@ -9,7 +9,7 @@ from typing import Any
 
 from nodeplane import clock, queue, store
 from nodeplane.errors import BadRequest, Conflict, NotFound
-from nodeplane.pool import keys, states
+from nodeplane.pool import items, states
 from nodeplane.pool.models.nodes import NodeImportSshRequest, NodePatchRequest
 from nodeplane.settings import settings
 from nodeplane.store.dynamo import TransactionFailed
@@ -53,27 +53,18 @@ def parse_endpoint(endpoint: str) -> tuple[str, int]:
     return match.group("v6") or match.group("host"), port
 
 
-def _index_attrs(tenant: str, node_id: str, created: str, hostname: str) -> dict[str, str]:
-    return {
-        "gsi1pk": keys.nodes_index_pk(tenant),
-        "gsi1sk": f"C#{created}#{node_id}",
-        "gsi2pk": keys.nodes_index_pk(tenant),
-        "gsi2sk": f"H#{hostname}#{node_id}",
-    }
-
-
 def _counter_delta(node: dict[str, Any], sign: int) -> store.Op:
     names = {"#t": "nodes_total", "#k": f"nodes_{node['node_type']}"}
     expr = "ADD #t :d, #k :d"
     if node.get("provider"):
         names["#p"] = f"nodes_provider_{node['provider']}"
         expr += ", #p :d"
-    return store.update(keys.tenant_pk(node["tenant"]), keys.COUNTERS, expr, names=names, values={":d": sign})
+    return store.update(items.tenant_pk(node["tenant"]), items.COUNTERS, expr, names=names, values={":d": sign})
 
 
 def _claim_hostname(tenant: str, hostname: str, node_id: str) -> store.Op:
     return store.put(
-        {"pk": keys.tenant_pk(tenant), "sk": keys.host_sk(hostname), "node_id": node_id},
+        {"pk": items.tenant_pk(tenant), "sk": items.hostname_claim_sk(hostname), "node_id": node_id},
         condition="attribute_not_exists(pk)",
         label=f"host:{hostname}",
     )
@@ -111,8 +102,8 @@ def import_from_offer(tenant: str, offer_id: str, hostname: str | None, amount: 
         name = base if amount == 1 else f"{base}-{i + 1}"
         nodes.append(
             {
-                "pk": keys.tenant_pk(tenant),
-                "sk": keys.node_sk(node_id),
+                "pk": items.tenant_pk(tenant),
+                "sk": items.node_sk(node_id),
                 "entity": "node",
                 "tenant": tenant,
                 "id": node_id,
@@ -136,7 +127,7 @@ def import_from_offer(tenant: str, offer_id: str, hostname: str | None, amount: 
                     "cpu_cores": offer["num_vcpus"],
                     "memory_gb": offer["main_memory_mib"] // 1024,
                 },
-                **_index_attrs(tenant, node_id, created, name),
+                **items.node_indexes(tenant, node_id, created, name),
             }
         )
     _insert(nodes)
@@ -147,8 +138,8 @@ def _self_managed(tenant: str, node_id: str, request: Any, status: str) -> dict[
     """The item of a self-managed node, as both import over SSH and self-registration create it."""
     created = clock.iso()
     return {
-        "pk": keys.tenant_pk(tenant),
-        "sk": keys.node_sk(node_id),
+        "pk": items.tenant_pk(tenant),
+        "sk": items.node_sk(node_id),
         "entity": "node",
         "tenant": tenant,
         "id": node_id,
@@ -161,7 +152,7 @@ def _self_managed(tenant: str, node_id: str, request: Any, status: str) -> dict[
         "endpoint": request.endpoint,
         "username": request.username,
         "ssh_key_id": request.ssh_key_id,
-        **_index_attrs(tenant, node_id, created, request.hostname),
+        **items.node_indexes(tenant, node_id, created, request.hostname),
     }
 
 
@@ -178,8 +169,8 @@ def import_ssh(tenant: str, request: NodeImportSshRequest) -> str:
         "discovery_deadline": int(deadline),
         "discovery_attempts": 0,
         "last_enqueued_at": clock.now(),
-        "gsi3pk": keys.DISCOVERY,
-        "gsi3sk": f"{int(deadline):012d}#{tenant}#{node_id}",
+        "gsi3pk": items.DISCOVERY,
+        "gsi3sk": items.discovery_sk(deadline, tenant, node_id),
     }
     _insert([{k: v for k, v in node.items() if v is not None}])
     queue.send(settings().discovery_queue_url, queue.discovery_job(tenant, node_id))
@@ -187,7 +178,7 @@ def import_ssh(tenant: str, request: NodeImportSshRequest) -> str:
 
 
 def load(tenant: str, node_id: str) -> dict[str, Any]:
-    item = store.get(keys.tenant_pk(tenant), keys.node_sk(node_id))
+    item = store.get(items.tenant_pk(tenant), items.node_sk(node_id))
     if not item or item.get("entity") != "node":
         raise NotFound(f"node {node_id} not found")
     return item
@@ -212,7 +203,7 @@ def describe(tenant: str, node_id: str) -> dict[str, Any]:
 
 
 def counters(tenant: str) -> dict[str, Any]:
-    return store.get(keys.tenant_pk(tenant), keys.COUNTERS) or {}
+    return store.get(items.tenant_pk(tenant), items.COUNTERS) or {}
 
 
 def list_nodes(
@@ -245,26 +236,26 @@ def list_nodes(
         filters.append("#pv = :pv")
         names["#pv"], values[":pv"] = "provider", provider
     index, sk = ("gsi1", "gsi1sk") if sort_field == "CREATED_AT" else ("gsi2", "gsi2sk")
-    items: list[dict[str, Any]] = []
+    found: list[dict[str, Any]] = []
     page_cursor = cursor
     # A filter may thin out a page; read at most a few pages before handing back a cursor.
     for _ in range(5):
         page, page_cursor = store.query(
             f"{index}pk",
-            keys.nodes_index_pk(tenant),
+            items.nodes_index_pk(tenant),
             sk_name=sk,
             index=index,
-            limit=limit - len(items),
+            limit=limit - len(found),
             cursor=page_cursor,
             forward=order_by == "ASC",
             filter_expression=" AND ".join(filters) or None,
             names=names or None,
             values=values or None,
         )
-        items.extend(page)
-        if not page_cursor or len(items) >= limit or not filters:
+        found.extend(page)
+        if not page_cursor or len(found) >= limit or not filters:
             break
-    return [present(i) for i in items], int(total), page_cursor
+    return [present(i) for i in found], int(total), page_cursor
 
 
 def patch(tenant: str, node_id: str, request: NodePatchRequest | None) -> dict[str, Any]:
@@ -295,8 +286,8 @@ def patch(tenant: str, node_id: str, request: NodePatchRequest | None) -> dict[s
         store.transact(
             [
                 store.update(
-                    keys.tenant_pk(tenant),
-                    keys.node_sk(node_id),
+                    items.tenant_pk(tenant),
+                    items.node_sk(node_id),
                     "SET " + ", ".join(sets),
                     condition="attribute_exists(pk)",
                     names=names,
@@ -321,14 +312,14 @@ def delete(tenant: str, node_id: str) -> None:
         store.transact(
             [
                 store.delete(
-                    keys.tenant_pk(tenant),
-                    keys.node_sk(node_id),
+                    items.tenant_pk(tenant),
+                    items.node_sk(node_id),
                     condition=condition,
                     names=names,
                     values=values,
                     label="node",
                 ),
-                store.delete(keys.tenant_pk(tenant), keys.host_sk(item["hostname"])),
+                store.delete(items.tenant_pk(tenant), items.hostname_claim_sk(item["hostname"])),
                 _counter_delta(item, -1),
             ]
         )
@@ -386,8 +377,8 @@ def rediscover(tenant: str, node_id: str) -> None:
     values.update(
         {
             ":deadline": int(deadline),
-            ":gsi3pk": keys.DISCOVERY,
-            ":gsi3sk": f"{int(deadline):012d}#{tenant}#{node_id}",
+            ":gsi3pk": items.DISCOVERY,
+            ":gsi3sk": items.discovery_sk(deadline, tenant, node_id),
             ":now": clock.now(),
         }
     )
@@ -395,8 +386,8 @@ def rediscover(tenant: str, node_id: str) -> None:
         store.transact(
             [
                 store.update(
-                    keys.tenant_pk(tenant),
-                    keys.node_sk(node_id),
+                    items.tenant_pk(tenant),
+                    items.node_sk(node_id),
                     "SET #status = :pending, discovery_deadline = :deadline, gsi3pk = :gsi3pk, gsi3sk = :gsi3sk, "
                     "last_enqueued_at = :now REMOVE failure_reason",
                     condition=condition,

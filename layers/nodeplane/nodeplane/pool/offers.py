@@ -7,16 +7,12 @@ from typing import Any
 
 from nodeplane import store
 from nodeplane.errors import BadRequest, NotFound
-from nodeplane.pool import keys
+from nodeplane.pool import items
 from nodeplane.pool.catalogue import SOURCES, OfferSource
 
 # The catalogue is bounded by the sources, not by users; a listing reads at most this many offers.
 MAX_SCAN_PAGES = 5
 PAGE_READ = 200
-
-
-def _price_key(price: float) -> str:
-    return f"{price:012.4f}"
 
 
 def refresh(sources: list[OfferSource] | None = None) -> int:
@@ -25,12 +21,12 @@ def refresh(sources: list[OfferSource] | None = None) -> int:
     batch: list[store.Op] = []
     for offer in offers:
         item = {
-            "pk": keys.offer_pk(offer["id"]),
-            "sk": keys.OFFER,
+            "pk": items.offer_pk(offer["id"]),
+            "sk": items.OFFER,
             "entity": "offer",
             **offer,
-            "gsi1pk": keys.OFFERS,
-            "gsi1sk": f"{_price_key(offer['hourly_cost'] or 0)}#{offer['id']}",
+            "gsi1pk": items.OFFERS,
+            "gsi1sk": items.offer_price_sk(offer["hourly_cost"] or 0, offer["id"]),
         }
         batch.append(store.put(item))
         if len(batch) == 25:
@@ -39,7 +35,7 @@ def refresh(sources: list[OfferSource] | None = None) -> int:
     if batch:
         store.transact(batch)
     store.transact(
-        [store.put({"pk": keys.OFFERS, "sk": keys.META, "metadata": metadata_of(offers), "count": len(offers)})]
+        [store.put({"pk": items.OFFERS, "sk": items.META, "metadata": metadata_of(offers), "count": len(offers)})]
     )
     return len(offers)
 
@@ -78,10 +74,10 @@ def metadata_of(offers: list[dict[str, Any]]) -> dict[str, Any]:
 
 def ensure_loaded() -> dict[str, Any]:
     """The metadata item; on a brand-new table the bundled catalogue is loaded first."""
-    meta = store.get(keys.OFFERS, keys.META)
+    meta = store.get(items.OFFERS, items.META)
     if meta is None:
         refresh()
-        meta = store.get(keys.OFFERS, keys.META)
+        meta = store.get(items.OFFERS, items.META)
     assert meta is not None
     return meta
 
@@ -92,7 +88,7 @@ def metadata() -> dict[str, Any]:
 
 def get_offer(offer_id: str) -> dict[str, Any]:
     ensure_loaded()
-    item = store.get(keys.offer_pk(offer_id), keys.OFFER)
+    item = store.get(items.offer_pk(offer_id), items.OFFER)
     if not item:
         raise NotFound(f"offer {offer_id} not found")
     return item
@@ -172,14 +168,14 @@ def list_offers(
     if flt.price_min is not None and flt.price_max is not None and flt.price_min > flt.price_max:
         raise BadRequest("price_min is greater than price_max")
     ensure_loaded()
-    low = _price_key(flt.price_min or 0)
-    high = _price_key(flt.price_max) + "~" if flt.price_max is not None else "~"
+    low = items.offer_price(flt.price_min or 0)
+    high = items.offer_price(flt.price_max) + "~" if flt.price_max is not None else "~"
     matched: list[dict[str, Any]] = []
     page_cursor: str | None = None
     for _ in range(MAX_SCAN_PAGES):
-        items, page_cursor = store.query(
+        read, page_cursor = store.query(
             "gsi1pk",
-            keys.OFFERS,
+            items.OFFERS,
             sk_name="gsi1sk",
             sk_between=(low, high),
             index="gsi1",
@@ -187,7 +183,7 @@ def list_offers(
             cursor=page_cursor,
             forward=not descending,
         )
-        matched.extend(i for i in items if flt.matches(i))
+        matched.extend(i for i in read if flt.matches(i))
         if not page_cursor:
             break
     start = _offset(cursor)

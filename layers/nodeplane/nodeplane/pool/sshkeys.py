@@ -9,7 +9,7 @@ from typing import Any
 
 from nodeplane import clock, store
 from nodeplane.errors import BadRequest, Conflict, NotFound
-from nodeplane.pool import keys
+from nodeplane.pool import items
 from nodeplane.security import envelope, kms
 from nodeplane.settings import settings
 from nodeplane.store.dynamo import TransactionFailed
@@ -41,8 +41,8 @@ def add(tenant: str, name: str, private_key_b64: str, scope: str) -> str:
     key_id = str(uuid.uuid4())
     sealed = envelope.seal(kms(), settings().kms_key_id, raw, _context(tenant, key_id))
     item = {
-        "pk": keys.tenant_pk(tenant),
-        "sk": keys.sshkey_sk(key_id),
+        "pk": items.tenant_pk(tenant),
+        "sk": items.sshkey_sk(key_id),
         "entity": "ssh_key",
         "id": key_id,
         "name": name,
@@ -50,7 +50,7 @@ def add(tenant: str, name: str, private_key_b64: str, scope: str) -> str:
         "sealed": sealed,
         "created_at": clock.iso(),
     }
-    name_claim = {"pk": keys.tenant_pk(tenant), "sk": f"SSHKEYNAME#{name}", "ssh_key_id": key_id}
+    name_claim = {"pk": items.tenant_pk(tenant), "sk": items.sshkey_name_claim_sk(name), "ssh_key_id": key_id}
     try:
         store.transact(
             [
@@ -64,12 +64,14 @@ def add(tenant: str, name: str, private_key_b64: str, scope: str) -> str:
 
 
 def list_keys(tenant: str, limit: int = 100, cursor: str | None = None) -> tuple[list[dict[str, Any]], str | None]:
-    items, next_cursor = store.query("pk", keys.tenant_pk(tenant), sk_prefix="SSHKEY#", limit=limit, cursor=cursor)
-    return [{"id": i["id"], "name": i["name"], "scope": i["scope"]} for i in items], next_cursor
+    found, next_cursor = store.query(
+        "pk", items.tenant_pk(tenant), sk_prefix=items.SSHKEY_PREFIX, limit=limit, cursor=cursor
+    )
+    return [{"id": i["id"], "name": i["name"], "scope": i["scope"]} for i in found], next_cursor
 
 
 def require(tenant: str, key_id: str) -> dict[str, Any]:
-    item = store.get(keys.tenant_pk(tenant), keys.sshkey_sk(key_id))
+    item = store.get(items.tenant_pk(tenant), items.sshkey_sk(key_id))
     if not item:
         raise BadRequest(f"ssh_key_id {key_id} does not name one of your SSH keys")
     return item
@@ -77,21 +79,21 @@ def require(tenant: str, key_id: str) -> dict[str, Any]:
 
 def private_key(tenant: str, key_id: str) -> bytes:
     """The decrypted key, for the discovery worker only."""
-    item = store.get(keys.tenant_pk(tenant), keys.sshkey_sk(key_id))
+    item = store.get(items.tenant_pk(tenant), items.sshkey_sk(key_id))
     if not item:
         raise NotFound(f"SSH key {key_id} not found")
     return envelope.open_sealed(kms(), item["sealed"], _context(tenant, key_id))
 
 
 def delete(tenant: str, key_id: str) -> None:
-    item = store.get(keys.tenant_pk(tenant), keys.sshkey_sk(key_id))
+    item = store.get(items.tenant_pk(tenant), items.sshkey_sk(key_id))
     if not item:
         raise NotFound(f"SSH key {key_id} not found")
     try:
         store.transact(
             [
-                store.delete(keys.tenant_pk(tenant), keys.sshkey_sk(key_id), condition="attribute_exists(pk)"),
-                store.delete(keys.tenant_pk(tenant), f"SSHKEYNAME#{item['name']}"),
+                store.delete(items.tenant_pk(tenant), items.sshkey_sk(key_id), condition="attribute_exists(pk)"),
+                store.delete(items.tenant_pk(tenant), items.sshkey_name_claim_sk(item["name"])),
             ]
         )
     except TransactionFailed as exc:

@@ -1,7 +1,8 @@
 """DynamoDB access: one low-level client per container, plain dicts in and out.
 
 Only this package (and the chain clients) talk to DynamoDB. Items are plain Python dicts; numbers
-come back as ``int`` or ``float``.
+come back as ``int`` or ``float``. The store has no items of its own and builds no keys: each domain's
+items module does (``pool/items.py`` and the network's), and the ledger table's are listed in ``chain/ledger.py``.
 """
 
 from nodeplane.store.dynamo import (
