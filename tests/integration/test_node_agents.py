@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import json
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
 import pytest
 
 from nodeplane import clock
@@ -103,3 +107,54 @@ def test_self_register_rejects_bad_tokens(aws_env, token):
     body = {"register_token": token, "hostname": "x", "endpoint": "h:22", "username": "u", "ssh_key_id": "k"}
     reply = call("node_self_register", "POST", "/v1/node/self-register", tenant=None, body=body)
     assert reply.status in (401, 422)
+
+
+@pytest.fixture
+def user_issuer(aws_env, tmp_path, monkeypatch):
+    """An OpenID issuer serving its JWKS over HTTP, configured as the deployment's JWT_ISSUER / JWT_AUDIENCE."""
+    from nodeplane import settings
+    from nodeplane.local.issuer import Issuer
+
+    class Jwks(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            found = self.path == "/issuer/.well-known/jwks.json"
+            body = json.dumps(issuer.jwks() if found else {}).encode()
+            self.send_response(200 if found else 404)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Jwks)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    issuer = Issuer(tmp_path, f"http://127.0.0.1:{server.server_port}/issuer", audience="nodeplane")
+    monkeypatch.setenv("JWT_ISSUER", issuer.url + "/")  # a trailing slash names the same issuer
+    monkeypatch.setenv("JWT_AUDIENCE", "nodeplane")
+    settings.settings.cache_clear()
+    yield issuer
+    server.shutdown()
+    server.server_close()
+
+
+def test_a_user_jwt_on_the_node_route_is_verified_against_the_configured_issuer(user_issuer):
+    node_id = ssh_node()
+    mine = patch_as_node(node_id, user_issuer.token("tenant-a"))
+    assert mine.status == 200 and mine.body["next_access_token"].startswith("npn_")
+    # the subject is the tenant: another tenant's JWT does not see the node
+    assert_problem(patch_as_node(node_id, user_issuer.token("tenant-b")), 404)
+    assert_problem(patch_as_node(node_id, user_issuer.token("tenant-a", aud="someone-else")), 401)
+    assert_problem(patch_as_node(node_id, user_issuer.token("tenant-a", iss="http://127.0.0.1:9/other")), 401)
+
+
+def test_without_a_configured_issuer_no_user_jwt_is_accepted(user_issuer, monkeypatch):
+    from nodeplane import settings
+
+    node_id = ssh_node()
+    monkeypatch.delenv("JWT_ISSUER")
+    settings.settings.cache_clear()
+    refused = patch_as_node(node_id, user_issuer.token("tenant-a"))
+    assert_problem(refused, 401)
+    assert "accepts no user tokens" in refused.body["detail"]["detail"]

@@ -22,6 +22,9 @@ class Settings:
     # Discovery must finish this long after import or the node fails.
     discovery_deadline_seconds: int = 600
     max_body_bytes: int = 256 * 1024
+    # User JWTs on routes outside the HttpApi authorizer are checked against these (api/auth.py); no issuer, no JWTs.
+    jwt_issuer: str = ""
+    jwt_audience: str = ""
     sui_rpc_url: str = ""
     atoma_package_id: str = ""
     atoma_db_object_id: str = ""
@@ -40,6 +43,8 @@ _ENV = {
     "heartbeat_stale_seconds": "HEARTBEAT_STALE_SECONDS",
     "discovery_deadline_seconds": "DISCOVERY_DEADLINE_SECONDS",
     "max_body_bytes": "MAX_BODY_BYTES",
+    "jwt_issuer": "JWT_ISSUER",
+    "jwt_audience": "JWT_AUDIENCE",
     "sui_rpc_url": "SUI_RPC_URL",
     "atoma_package_id": "ATOMA_PACKAGE_ID",
     "atoma_db_object_id": "ATOMA_DB_OBJECT_ID",

@@ -6,13 +6,13 @@ signature from the issuer's JWKS, expiry), or a node access token, which nodepla
 
 from __future__ import annotations
 
-import os
 from functools import lru_cache
 from typing import Any
 
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver
 
 from nodeplane.errors import Unauthorized
+from nodeplane.settings import settings
 
 
 def bearer(app: APIGatewayHttpResolver) -> str | None:
@@ -22,11 +22,14 @@ def bearer(app: APIGatewayHttpResolver) -> str | None:
     return value[7:].strip() or None
 
 
+def _issuer() -> str:
+    return settings().jwt_issuer.rstrip("/")
+
+
 @lru_cache(maxsize=1)
-def _jwks() -> Any:
+def _jwks(issuer: str) -> Any:
     import jwt
 
-    issuer = os.environ.get("JWT_ISSUER", "").rstrip("/")
     if not issuer:
         raise Unauthorized("this deployment accepts no user tokens on this route")
     return jwt.PyJWKClient(f"{issuer}/.well-known/jwks.json", cache_keys=True, lifespan=3600)
@@ -37,14 +40,14 @@ def verify_user_token(token: str) -> dict[str, Any]:
     import jwt
 
     try:
-        key = _jwks().get_signing_key_from_jwt(token)
+        key = _jwks(_issuer()).get_signing_key_from_jwt(token)
         return dict(
             jwt.decode(
                 token,
                 key.key,
                 algorithms=["RS256", "ES256"],
-                audience=os.environ.get("JWT_AUDIENCE") or None,
-                issuer=os.environ.get("JWT_ISSUER", "").rstrip("/") or None,
+                audience=settings().jwt_audience or None,
+                issuer=_issuer() or None,
                 options={"require": ["exp", "sub"]},
             )
         )
