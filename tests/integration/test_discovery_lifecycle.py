@@ -14,9 +14,8 @@ import pytest
 
 from nodeplane import clock
 from nodeplane.pool import discovery
-from tests.integration.test_node_agents import ssh_node
-from tests.integration.test_pool_api import call
-from tests.support.lambda_events import Context, load_function
+from tests.support.lambda_events import Context, drain, load_function, schedule_event, sqs_event
+from tests.support.pool import call, describe_node, ssh_node
 
 
 @dataclass
@@ -62,14 +61,10 @@ def script(monkeypatch: pytest.MonkeyPatch) -> Script:
     return s
 
 
-def status(node_id: str) -> dict[str, Any]:
-    return call("node_describe", "GET", "/v1/node/{node_id}", {"node_id": node_id}).body
-
-
 def test_success_fills_facts_and_records_the_host_key(moto_env, script):
     node_id = ssh_node()
     assert discovery.discover("tenant-a", node_id).status == "AVAILABLE"
-    node = status(node_id)
+    node = describe_node(node_id)
     assert node["node_status"] == "AVAILABLE" and node["hardware"]["cpu_cores"] == 8
     assert node["system"]["os"].startswith("Debian") and node["host_key_fingerprint"] == "SHA256:abc"
     # the next discovery must present the same key
@@ -82,7 +77,7 @@ def test_preinstalled_docker_is_a_warning(moto_env, script):
     node_id = ssh_node()
     script.outcomes = [Inspection(software={"docker": "24.0.7"}, warnings=["Docker 24.0.7 is already installed"])]
     assert discovery.discover("tenant-a", node_id).status == "WARNING"
-    node = status(node_id)
+    node = describe_node(node_id)
     assert node["node_status"] == "WARNING" and "Docker" in node["warning_message"]
 
 
@@ -90,7 +85,7 @@ def test_permanent_failure_fails_at_once_with_the_reason(moto_env, script):
     node_id = ssh_node()
     script.outcomes = [DiscoveryError("authentication failed for ubuntu@h:22", permanent=True)]
     assert discovery.discover("tenant-a", node_id).status == "FAILED"
-    node = status(node_id)
+    node = describe_node(node_id)
     assert node["node_status"] == "FAILED" and "authentication failed" in node["failure_reason"]
 
 
@@ -100,7 +95,7 @@ def test_transient_failure_retries_with_backoff_through_the_queue(moto_env, scri
     sqs.purge_queue(QueueUrl=moto_env["DISCOVERY_QUEUE_URL"])
     script.outcomes = [DiscoveryError("connection refused", permanent=False)]
     assert discovery.discover("tenant-a", node_id, attempt=2).status == "RETRY"
-    node = status(node_id)
+    node = describe_node(node_id)
     assert node["node_status"] == "PENDING"
     # the retry is queued with a delay (visible only after it), carrying the next attempt number
     msgs = sqs.receive_message(QueueUrl=moto_env["DISCOVERY_QUEUE_URL"]).get("Messages", [])
@@ -131,11 +126,11 @@ def test_ten_minute_rule_with_an_injected_clock(moto_env, script):
     node_id = ssh_node()
     clock.advance(601)
     assert discovery.sweep() == {"failed": 1, "requeued": 0}
-    node = status(node_id)
+    node = describe_node(node_id)
     assert node["node_status"] == "FAILED" and "10 minutes" in node["failure_reason"]
     # a discovery that arrives afterwards cannot resurrect it
     assert discovery.discover("tenant-a", node_id).status in ("SKIPPED", "FAILED")
-    assert status(node_id)["node_status"] == "FAILED" and script.calls == []
+    assert describe_node(node_id)["node_status"] == "FAILED" and script.calls == []
 
 
 def test_a_result_after_the_deadline_cannot_resurrect(moto_env, script):
@@ -143,7 +138,7 @@ def test_a_result_after_the_deadline_cannot_resurrect(moto_env, script):
     # the sweeper fails the node while the inspection is running
     script.on_call = lambda: (clock.advance(601), discovery.sweep())
     assert discovery.discover("tenant-a", node_id).status == "SKIPPED"
-    assert status(node_id)["node_status"] == "FAILED"
+    assert describe_node(node_id)["node_status"] == "FAILED"
 
 
 def test_sweeper_reenqueues_a_lost_message(moto_env, script):
@@ -152,61 +147,20 @@ def test_sweeper_reenqueues_a_lost_message(moto_env, script):
     sqs.purge_queue(QueueUrl=moto_env["DISCOVERY_QUEUE_URL"])  # the message was lost
     assert discovery.sweep() == {"failed": 0, "requeued": 0}  # too early to call it lost
     clock.advance(discovery.REENQUEUE_AFTER_SECONDS + 1)
-    assert discovery.sweep() == {"failed": 0, "requeued": 1}
+    # the scheduled sweeper function, as EventBridge invokes it
+    swept = load_function("discovery_sweeper").lambda_handler(schedule_event("nodeplane-DiscoverySweeper"), Context())
+    assert swept == {"failed": 0, "requeued": 1}
     body = json.loads(sqs.receive_message(QueueUrl=moto_env["DISCOVERY_QUEUE_URL"])["Messages"][0]["Body"])
     assert body["node_id"] == node_id
 
 
 def test_worker_reports_partial_batch_failures(moto_env, script):
     node_id = ssh_node()
-    good = {
-        "messageId": "m1",
-        "body": json.dumps({"kind": "discover_node", "tenant": "tenant-a", "node_id": node_id}),
-        "receiptHandle": "r1",
-        "attributes": {"ApproximateReceiveCount": "1"},
-        "messageAttributes": {},
-        "md5OfBody": "",
-        "eventSource": "aws:sqs",
-        "eventSourceARN": "arn:aws:sqs:us-east-1:1:q",
-        "awsRegion": "us-east-1",
-    }
-    poison = {**good, "messageId": "m2", "body": "not json", "receiptHandle": "r2"}
-    result = load_function("discovery_worker").lambda_handler({"Records": [good, poison]}, Context())
-    assert result == {"batchItemFailures": [{"itemIdentifier": "m2"}]}
-    assert status(node_id)["node_status"] == "AVAILABLE"
-
-
-def drain(queue_url: str, function: str, rounds: int) -> None:
-    """A minimal Lambda event-source mapping: receive, invoke, delete all but the reported failures."""
-    sqs = boto3.client("sqs")
-    for _ in range(rounds):
-        msgs = sqs.receive_message(
-            QueueUrl=queue_url, MaxNumberOfMessages=10, VisibilityTimeout=0, AttributeNames=["All"]
-        ).get("Messages", [])
-        if not msgs:
-            continue
-        records = [
-            {
-                "messageId": m["MessageId"],
-                "receiptHandle": m["ReceiptHandle"],
-                "body": m["Body"],
-                "attributes": m.get("Attributes", {}),
-                "messageAttributes": {},
-                "md5OfBody": m["MD5OfBody"],
-                "eventSource": "aws:sqs",
-                "eventSourceARN": "arn",
-                "awsRegion": "us-east-1",
-            }
-            for m in msgs
-        ]
-        try:
-            result = load_function(function).lambda_handler({"Records": records}, Context())
-            failed = {f["itemIdentifier"] for f in result.get("batchItemFailures", [])}
-        except Exception:
-            failed = {r["messageId"] for r in records}  # the whole batch returns to the queue
-        for m in msgs:
-            if m["MessageId"] not in failed:
-                sqs.delete_message(QueueUrl=queue_url, ReceiptHandle=m["ReceiptHandle"])
+    event = sqs_event([{"kind": "discover_node", "tenant": "tenant-a", "node_id": node_id}, "not json"])
+    poison = event["Records"][1]["messageId"]
+    result = load_function("discovery_worker").lambda_handler(event, Context())
+    assert result == {"batchItemFailures": [{"itemIdentifier": poison}]}
+    assert describe_node(node_id)["node_status"] == "AVAILABLE"
 
 
 def test_a_poison_message_ends_in_the_dlq_not_in_a_loop(moto_env, script):

@@ -9,19 +9,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 
 from nodeplane import clock
-from tests.integration.test_pool_api import add_key, assert_problem, call
-
-
-def ssh_node(tenant: str = "tenant-a", hostname: str = "box") -> str:
-    key_id = add_key(tenant, name=f"k-{hostname}")
-    reply = call(
-        "node_import_ssh",
-        "POST",
-        "/v1/node/import/ssh",
-        tenant=tenant,
-        body={"hostname": hostname, "endpoint": "h:22", "username": "u", "ssh_key_id": key_id},
-    )
-    return reply.body["node_ids"][0]
+from tests.support.pool import add_key, assert_problem, call, ssh_node
 
 
 def patch_as_node(node_id: str, token: str | None, body=None):

@@ -3,57 +3,10 @@
 from __future__ import annotations
 
 import base64
-from typing import Any
 
 import pytest
 
-from tests.support.lambda_events import http_event, invoke
-
-KEY_PEM = b"-----BEGIN OPENSSH PRIVATE KEY-----\nAAAA\n-----END OPENSSH PRIVATE KEY-----\n"
-
-
-def call(fn: str, method: str, route: str, params: dict[str, str] | None = None, **kw: Any):
-    return invoke(fn, http_event(method, route, params, **kw))
-
-
-def first_offer(**query: Any) -> dict[str, Any]:
-    reply = call("offers_list", "GET", "/v1/offers", query=query)
-    assert reply.status == 200, reply.body
-    return reply.body["offers"][0]
-
-
-def import_offer(tenant: str = "tenant-a", amount: int = 1, hostname: str | None = None) -> list[str]:
-    offer = first_offer(gpu_vendor="NVIDIA")
-    reply = call(
-        "node_import_offer",
-        "POST",
-        "/v1/node/import/offer/{offer_id}",
-        {"offer_id": offer["id"]},
-        query={"amount": amount, "hostname": hostname},
-        tenant=tenant,
-        raw_body=None,
-    )
-    assert reply.status == 201, reply.body
-    return reply.body["node_ids"]
-
-
-def add_key(tenant: str = "tenant-a", name: str = "k1") -> str:
-    reply = call(
-        "ssh_key_add",
-        "POST",
-        "/v1/management/ssh-keys",
-        tenant=tenant,
-        body={"name": name, "private_key_b64": base64.b64encode(KEY_PEM).decode()},
-    )
-    assert reply.status == 201, reply.body
-    return reply.body["ssh_key_id"]
-
-
-def assert_problem(reply, status: int) -> None:
-    assert reply.status == status, reply.body
-    problem = reply.body["detail"]
-    assert set(problem) == {"type", "title", "status", "detail", "instance"}
-    assert problem["status"] == status and problem["detail"]
+from tests.support.pool import KEY_PEM, add_key, assert_problem, call, first_offer, import_offer
 
 
 def test_offers_filters_and_metadata(aws_env):

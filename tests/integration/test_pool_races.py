@@ -6,7 +6,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
-from tests.integration.test_pool_api import call, import_offer
+from tests.support.pool import call, import_offer
 
 pytestmark = pytest.mark.dynamodb_local
 

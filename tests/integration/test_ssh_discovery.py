@@ -3,14 +3,13 @@
 
 from __future__ import annotations
 
-import base64
 import os
 from pathlib import Path
 
 import pytest
 
-from tests.integration.test_discovery_lifecycle import drain
-from tests.integration.test_pool_api import call
+from tests.support.lambda_events import drain
+from tests.support.pool import call, describe_node, ssh_node
 from tests.support.sshd import new_client_key
 
 pytestmark = pytest.mark.sshd
@@ -24,24 +23,7 @@ esac
 
 
 def import_server(server, key: bytes, hostname: str = "real-box") -> str:
-    key_id = call(
-        "ssh_key_add",
-        "POST",
-        "/v1/management/ssh-keys",
-        body={"name": f"k-{hostname}", "private_key_b64": base64.b64encode(key).decode()},
-    ).body["ssh_key_id"]
-    reply = call(
-        "node_import_ssh",
-        "POST",
-        "/v1/node/import/ssh",
-        body={"hostname": hostname, "endpoint": server.endpoint, "username": server.user, "ssh_key_id": key_id},
-    )
-    assert reply.status == 201
-    return reply.body["node_ids"][0]
-
-
-def node(node_id: str) -> dict:
-    return call("node_describe", "GET", "/v1/node/{node_id}", {"node_id": node_id}).body
+    return ssh_node(hostname=hostname, endpoint=server.endpoint, username=server.user, key=key)
 
 
 def discover(moto_env) -> None:
@@ -51,9 +33,9 @@ def discover(moto_env) -> None:
 def test_import_reaches_available_with_the_real_machine_facts(moto_env, fresh_sshd):
     fresh_sshd.add_executable("nvidia-smi", TWO_GPUS)
     node_id = import_server(fresh_sshd, fresh_sshd.client_private_key)
-    assert node(node_id)["node_status"] == "PENDING"
+    assert describe_node(node_id)["node_status"] == "PENDING"
     discover(moto_env)
-    found = node(node_id)
+    found = describe_node(node_id)
     assert found["node_status"] in ("AVAILABLE", "WARNING"), found  # WARNING if this machine has Docker/CUDA
     assert found["hardware"]["cpu_cores"] == os.cpu_count()
     meminfo = Path("/proc/meminfo").read_text().splitlines()
@@ -67,16 +49,16 @@ def test_import_reaches_available_with_the_real_machine_facts(moto_env, fresh_ss
 def test_wrong_key_fails_with_a_reason(moto_env, fresh_sshd):
     node_id = import_server(fresh_sshd, new_client_key())
     discover(moto_env)
-    failed = node(node_id)
+    failed = describe_node(node_id)
     assert failed["node_status"] == "FAILED" and "auth" in failed["failure_reason"].lower()
 
 
 def test_a_changed_host_key_fails_the_next_discovery(moto_env, fresh_sshd):
     node_id = import_server(fresh_sshd, fresh_sshd.client_private_key)
     discover(moto_env)
-    assert node(node_id)["node_status"] in ("AVAILABLE", "WARNING")
+    assert describe_node(node_id)["node_status"] in ("AVAILABLE", "WARNING")
     fresh_sshd.regenerate_host_key()
     assert call("node_rediscover", "POST", "/v1/node/{node_id}/discover", {"node_id": node_id}).status == 202
     discover(moto_env)
-    failed = node(node_id)
+    failed = describe_node(node_id)
     assert failed["node_status"] == "FAILED" and "host key" in failed["failure_reason"].lower()

@@ -1,7 +1,10 @@
-"""Build API Gateway HTTP API (payload 2.0) events and invoke handlers in-process, as Lambda would."""
+"""Build the events Lambda delivers (API Gateway HTTP API payload 2.0, SQS batches, EventBridge schedules) and
+invoke handlers in-process, as Lambda would."""
 
 from __future__ import annotations
 
+import datetime as dt
+import hashlib
 import importlib.util
 import json
 import sys
@@ -15,6 +18,9 @@ from typing import Any
 from urllib.parse import urlencode
 
 ROOT = Path(__file__).resolve().parents[2]
+ACCOUNT = "123456789012"
+REGION = "us-east-1"
+QUEUE_ARN = f"arn:aws:sqs:{REGION}:{ACCOUNT}:nodeplane-queue"
 
 # Warm "containers" per function: like Lambda, one container serves one request at a time, and a
 # request that finds every container busy gets a new one (a cold start). Handler modules keep
@@ -139,3 +145,78 @@ def invoke(function: str, event: dict[str, Any]) -> Reply:
     except json.JSONDecodeError:
         body = raw
     return Reply(result["statusCode"], result.get("headers") or {}, body)
+
+
+def _sqs_record(message_id: str, receipt_handle: str, body: str, attributes: dict[str, str], queue_arn: str) -> dict:
+    return {
+        "messageId": message_id,
+        "receiptHandle": receipt_handle,
+        "body": body,
+        "attributes": attributes,
+        "messageAttributes": {},
+        "md5OfBody": hashlib.md5(body.encode()).hexdigest(),
+        "eventSource": "aws:sqs",
+        "eventSourceARN": queue_arn,
+        "awsRegion": REGION,
+    }
+
+
+def sqs_event(bodies: list[dict | str], *, queue_arn: str = QUEUE_ARN) -> dict[str, Any]:
+    """The event an SQS event source delivers for one batch; a dict body is sent as JSON, a string as it is.
+    Each record gets a fresh ``messageId`` (what ``batchItemFailures`` names)."""
+    sent = str(int(dt.datetime.now(dt.UTC).timestamp() * 1000))
+    attributes = {
+        "ApproximateReceiveCount": "1",
+        "SentTimestamp": sent,
+        "SenderId": "AIDAIENQZJOLO23YVJ4VO",
+        "ApproximateFirstReceiveTimestamp": sent,
+    }
+    records = []
+    for body in bodies:
+        text = body if isinstance(body, str) else json.dumps(body)
+        records.append(_sqs_record(str(uuid.uuid4()), uuid.uuid4().hex, text, dict(attributes), queue_arn))
+    return {"Records": records}
+
+
+def schedule_event(rule_name: str = "nodeplane-schedule", *, input: dict | None = None) -> dict[str, Any]:
+    """What an EventBridge schedule delivers: the rule's constant ``input`` if it has one, else the Scheduled
+    Event envelope."""
+    if input is not None:
+        return input
+    return {
+        "version": "0",
+        "id": str(uuid.uuid4()),
+        "detail-type": "Scheduled Event",
+        "source": "aws.events",
+        "account": ACCOUNT,
+        "time": dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "region": REGION,
+        "resources": [f"arn:aws:events:{REGION}:{ACCOUNT}:rule/{rule_name}"],
+        "detail": {},
+    }
+
+
+def drain(queue_url: str, function: str, rounds: int, *, queue_arn: str = QUEUE_ARN) -> None:
+    """A minimal SQS event-source mapping (ReportBatchItemFailures): receive a batch, invoke ``function`` with it,
+    delete all but the reported failures; a raising invocation returns the whole batch to the queue."""
+    import boto3
+
+    sqs = boto3.client("sqs")
+    for _ in range(rounds):
+        msgs = sqs.receive_message(
+            QueueUrl=queue_url, MaxNumberOfMessages=10, VisibilityTimeout=0, AttributeNames=["All"]
+        ).get("Messages", [])
+        if not msgs:
+            continue
+        records = [
+            _sqs_record(m["MessageId"], m["ReceiptHandle"], m["Body"], m.get("Attributes", {}), queue_arn) for m in msgs
+        ]
+        try:
+            with container(function) as module:
+                result = module.lambda_handler({"Records": records}, Context(aws_request_id=str(uuid.uuid4())))
+            failed = {f["itemIdentifier"] for f in result.get("batchItemFailures", [])}
+        except Exception:
+            failed = {r["messageId"] for r in records}
+        for m in msgs:
+            if m["MessageId"] not in failed:
+                sqs.delete_message(QueueUrl=queue_url, ReceiptHandle=m["ReceiptHandle"])
