@@ -21,12 +21,13 @@ Each transaction is applied with ONE TransactWriteItems whose first action puts 
 version read at the start; a concurrent writer makes it fail and the whole transaction is re-executed on fresh
 state. That serialises all transactions — fine for a local stand-in, and it makes double application impossible.
 
-Deviations from the reference package (deliberate, see reference atoma-api §8):
-* ticket proof/leaf buffers are sized 32·(1+n) (defect 7); attestation nodes are sampled without replacement
-  among current subscribers (defect 9); only the selected node or a sampled attestation node may start a
-  dispute (defect 8).
+Where it deliberately differs from Atoma's published ``atoma::db`` package:
+* ticket proof/leaf buffers are sized 32·(1+n), one slot for the selected node and one per attester (the package
+  sizes them 32·n, so with no attester the first write fails); attestation nodes are sampled without replacement
+  among current subscribers (the package samples with replacement); only the selected node or a sampled
+  attestation node may start a dispute (the package lets any badge holder).
 * ``resolve_attestation_dispute(db, &AtomaManagerBadge, stack_small_id: u64, original_is_correct: bool)`` —
-  the reference has no way out of a dispute. The admin decides: if the selected node's commitment was right
+  the package has no way out of a dispute. The admin decides: if the selected node's commitment was right
   the dispute is cleared and the ticket becomes claimable as usual; otherwise the stack's full cost is
   refunded to its owner as a new Coin<USDC> and stack and ticket are removed. Emits
   ``StackDisputeResolvedEvent{stack_small_id, selected_node_id, original_is_correct, user_refund_amount}``.
@@ -772,14 +773,14 @@ class LocalLedger:
                 for s in ctx.view.query(f"TASK#{stack['task_small_id']}", "SUB#").values()
                 if s["node_small_id"] != node["node_small_id"]
             ]
-            attesters = ctx.rng.sample(others, min(EXTRA_ATTESTATION_NODES, len(others)))  # no replacement (defect 9)
+            attesters = ctx.rng.sample(others, min(EXTRA_ATTESTATION_NODES, len(others)))  # no node attests twice
         n = len(attesters)
         ticket = {
             "selected_node_id": node["node_small_id"],
             "num_claimed_compute_units": claimed,
             "requested_attestation_nodes": attesters,
             "attested": [],
-            # 32·(1+n): slot 0 is the selected node's, slot i+1 the i-th attester's (defect 7 avoided).
+            # 32·(1+n): slot 0 is the selected node's, slot i+1 the i-th attester's.
             "committed_stack_proofs": (proof + bytes(32 * n)).hex(),
             "stack_merkle_leaves": (leaf + bytes(32 * n)).hex(),
             "dispute_settled_at_epoch": ctx.head["epoch"] + 1,
@@ -870,7 +871,7 @@ class LocalLedger:
         _check(self._task(ctx, stack["task_small_id"])["security_level"] == 2, "ENotSamplingConsensus")
         _check(not ticket["is_in_dispute"], "EStackInDispute")
         me = node["node_small_id"]
-        # Only nodes involved in the settlement may dispute it (the reference lets any badge holder).
+        # Only nodes involved in the settlement may dispute it (Atoma's package lets any badge holder).
         _check(
             me == ticket["selected_node_id"] or me in ticket["requested_attestation_nodes"],
             "ENodeNotSelectedForAttestation",

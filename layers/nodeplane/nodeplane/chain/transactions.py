@@ -1,9 +1,10 @@
 """Offline ``TransactionData`` for ``atoma::db`` Move calls: BCS building and decoding in pure Python.
 
 Pure arguments are encoded from a schema table of the ``atoma::db`` functions, so a value can never be
-serialised with the wrong width (pysui's untyped-int pitfall). Decoding needs the same table to interpret
-Pure inputs. Neither imports pysui (about 0.5 s to import): the bytes are checked against the TypeScript SDK's
-and pysui's builders in the tests, and pysui is loaded only to talk to a Sui full node (``chain.client``).
+serialised with the wrong width (pysui encodes a bare Python int in as few bytes as it needs: 42 becomes one
+byte, not a u64). Decoding needs the same table to interpret Pure inputs. Neither imports pysui (about 0.5 s
+to import): the bytes are checked against the TypeScript SDK's and pysui's builders in the tests, and pysui is
+loaded only to talk to a Sui full node (``chain.client``).
 """
 
 from __future__ import annotations
@@ -39,7 +40,7 @@ ATOMA_DB_SCHEMA: Final[dict[str, tuple[str, ...]]] = {
     "create_task_entry": ("db", "obj", "u16", "option<ascii>", "option<u16>", "option<u8>", "bool"),
     "deprecate_task": ("db", "obj"),
     "new_network_key_rotation": ("db", "obj", "random"),
-    # Not in the reference package: the local ledger's admin dispute resolution (see ledger.py).
+    # Not in Atoma's published package: the local ledger's admin dispute resolution (see ledger.py).
     "resolve_attestation_dispute": ("db", "obj", "u64", "bool"),
 }
 OBJECT_KINDS: Final = frozenset({"db", "obj", "random"})

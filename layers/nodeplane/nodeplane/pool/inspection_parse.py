@@ -2,7 +2,8 @@
 
 The remote side runs one script (``INSPECTION_SCRIPT``) that prints each probe's output after a marker
 line; ``split_sections`` cuts it back apart and the ``parse_*`` functions turn the pieces into the
-``hardware`` / ``software`` / ``system`` dictionaries with the wire names of the exalsius API (§6.2).
+``hardware`` / ``software`` / ``system`` dictionaries under the exalsius API's field names (the ``NodeHardware``,
+``NodeSoftware`` and ``NodeSystem`` models in ``pool/models/nodes.py``).
 """
 
 from __future__ import annotations
