@@ -53,7 +53,7 @@ bench: $(STAMP)
 	@cd bench && for b in bench_*.py; do echo "== $$b"; ../$(BIN)/python $$b || exit 1; done
 
 openapi: $(STAMP) ## write the merged OpenAPI document to docs/openapi.json
-	@$(BIN)/python -m nodeplane.local openapi > docs/openapi.json
+	@$(BIN)/python -m nodeplane_local openapi > docs/openapi.json
 
 events: $(STAMP)
 	@$(BIN)/python scripts/make_events.py

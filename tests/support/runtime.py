@@ -25,8 +25,8 @@ from typing import Any
 
 import pytest
 
-from nodeplane.local.engines import free_port
-from nodeplane.local.issuer import AUDIENCE, Issuer
+from nodeplane_local.engines import free_port
+from nodeplane_local.issuer import AUDIENCE, Issuer
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -63,7 +63,7 @@ class LocalRuntime:
         cmd = [
             sys.executable,
             "-m",
-            "nodeplane.local",
+            "nodeplane_local",
             "run",
             "--port",
             str(self.port),

@@ -8,10 +8,10 @@ from pathlib import Path
 
 import pytest
 
-from nodeplane.local import admin
-from nodeplane.local.functions import Function
-from nodeplane.local.template import FunctionSpec, ScheduleSource
-from nodeplane.local.workers import failed_ids, scheduled_event, sqs_records
+from nodeplane_local import admin
+from nodeplane_local.functions import Function
+from nodeplane_local.template import FunctionSpec, ScheduleSource
+from nodeplane_local.workers import failed_ids, scheduled_event, sqs_records
 
 BATCH = [
     {"MessageId": "m1", "ReceiptHandle": "r1", "Body": '{"a":1}', "Attributes": {"ApproximateReceiveCount": "1"}},

@@ -292,7 +292,7 @@ def parse_schedule(expression: str) -> tuple[str, Any]:
             raise TemplateError(f"{expression}: use the singular unit for 1 and the plural otherwise")
         return "rate", n * _UNIT_SECONDS[singular]
     if expression.strip().startswith("cron(") and expression.strip().endswith(")"):
-        from nodeplane.local.cron import CronSpec
+        from nodeplane_local.cron import CronSpec
 
         return "cron", CronSpec.parse(expression.strip()[5:-1])
     raise TemplateError(f"{expression}: not a rate(...) or cron(...) expression")

@@ -14,11 +14,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from nodeplane.local import engines
-from nodeplane.local.functions import Function, add_layers
-from nodeplane.local.issuer import AUDIENCE, Issuer, issuer_url
-from nodeplane.local.provision import client, create_aliases, create_keys, create_queues, create_tables
-from nodeplane.local.template import (
+from nodeplane_local import engines
+from nodeplane_local.functions import Function, add_layers
+from nodeplane_local.issuer import AUDIENCE, Issuer, issuer_url
+from nodeplane_local.provision import client, create_aliases, create_keys, create_queues, create_tables
+from nodeplane_local.template import (
     REGION,
     Physical,
     Resolver,
@@ -28,9 +28,9 @@ from nodeplane.local.template import (
     physical_ids,
     process_environment,
 )
-from nodeplane.local.workers import Scheduler, SqsPoller
+from nodeplane_local.workers import Scheduler, SqsPoller
 
-log = logging.getLogger("nodeplane.local")
+log = logging.getLogger("nodeplane_local")
 RUNTIME_FILE = "runtime.json"
 
 
@@ -162,7 +162,7 @@ class Runtime:
 
     def bind_http(self) -> None:
         """Take the port first, so a busy port fails in a second instead of after the engines started."""
-        from nodeplane.local.server import Gateway
+        from nodeplane_local.server import Gateway
 
         try:
             self.http = Gateway(self, (self.host, self.port))

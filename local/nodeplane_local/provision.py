@@ -18,9 +18,9 @@ from typing import Any
 
 import boto3
 
-from nodeplane.local.template import ACCOUNT_ID, REGION, Physical, Template
+from nodeplane_local.template import ACCOUNT_ID, REGION, Physical, Template
 
-log = logging.getLogger("nodeplane.local")
+log = logging.getLogger("nodeplane_local")
 
 
 def client(service: str, endpoint: str) -> Any:
