@@ -17,7 +17,7 @@ from typing import Any
 from nodeplane_local import engines
 from nodeplane_local.functions import Function, add_layers
 from nodeplane_local.issuer import AUDIENCE, Issuer, issuer_url
-from nodeplane_local.provision import client, create_aliases, create_keys, create_queues, create_tables
+from nodeplane_local.provision import client, provision
 from nodeplane_local.template import (
     REGION,
     Physical,
@@ -25,7 +25,6 @@ from nodeplane_local.template import (
     Template,
     TemplateError,
     parse_template,
-    physical_ids,
     process_environment,
 )
 from nodeplane_local.workers import Scheduler, SqsPoller
@@ -122,11 +121,13 @@ class Runtime:
 
     def provision(self) -> None:
         assert self.dynamodb is not None and self.moto is not None
-        keys = create_keys(self.template, self.moto.url, self.data_dir)
-        self.physical = physical_ids(self.template, self.moto.url, keys)
-        create_tables(self.template, self.physical, self.dynamodb.url)
-        create_queues(self.template, self.physical, self.moto.url)
-        create_aliases(self.template, self.physical, self.moto.url)
+        self.physical = provision(
+            self.template,
+            ddb=client("dynamodb", self.dynamodb.url),
+            sqs=client("sqs", self.moto.url),
+            kms=client("kms", self.moto.url),
+            data_dir=self.data_dir,
+        )
         resolver = Resolver(self.template.parameters, self.physical)
         self.env = base_environment(self.moto.url, self.dynamodb.url) | process_environment(self.template, resolver)
         apply_environment(self.env)
