@@ -1,10 +1,13 @@
-"""Build API Gateway HTTP API (payload 2.0) events and invoke handlers in-process, as Lambda would."""
+"""Build API Gateway HTTP API (payload 2.0) events and invoke handlers in-process, as Lambda would.
+
+The events come from the local runtime's gateway (`nodeplane_local.gateway.build_event`) and the warm containers
+from its `Function`, so a handler sees here what it sees behind `make run`.
+"""
 
 from __future__ import annotations
 
-import importlib.util
+import datetime as dt
 import json
-import sys
 import threading
 import uuid
 from collections.abc import Iterator
@@ -14,46 +17,41 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
 
-ROOT = Path(__file__).resolve().parents[2]
+from nodeplane_local.functions import Function
+from nodeplane_local.gateway import Match, build_event
+from nodeplane_local.template import HttpRoute, parse_template
 
-# Warm "containers" per function: like Lambda, one container serves one request at a time, and a
-# request that finds every container busy gets a new one (a cold start). Handler modules keep
-# per-request state (the resolver's current event), so two threads must never share one.
-_idle: dict[str, list[Any]] = {}
-_count: dict[str, int] = {}
+ROOT = Path(__file__).resolve().parents[2]
+# the moment every test event is sent at (events/ samples are stable across `make events` runs)
+SENT_AT = dt.datetime(2026, 11, 23, 6, 0, tzinfo=dt.UTC).timestamp()
+
+_functions: dict[str, Function] = {}
 _lock = threading.Lock()
 
 
-def _load(name: str) -> Any:
-    _count[name] = _count.get(name, 0) + 1
-    path = ROOT / "functions" / name / "app.py"
-    spec = importlib.util.spec_from_file_location(f"fn_{name}_{_count[name]}", path)
-    assert spec and spec.loader
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module
-    spec.loader.exec_module(module)
-    return module
+def _function(name: str) -> Function:
+    """functions/<name> as the template declares it, with its pool of warm containers."""
+    with _lock:
+        if not _functions:
+            template = parse_template(ROOT / "template.yaml")
+            _functions.update({spec.code_uri.name: Function(spec) for spec in template.functions.values()})
+        return _functions[name]
 
 
 def load_function(name: str) -> Any:
     """A warm container of functions/<name>/app.py (for tests that need the module itself)."""
-    with _lock:
-        pool = _idle.setdefault(name, [])
-        if not pool:
-            pool.append(_load(name))
-        return pool[-1]
+    return _function(name).module()
 
 
 @contextmanager
 def container(name: str) -> Iterator[Any]:
-    with _lock:
-        pool = _idle.setdefault(name, [])
-        module = pool.pop() if pool else _load(name)
+    """A container of its own for the duration (like Lambda, one container serves one request at a time)."""
+    function = _function(name)
+    module = function.acquire()
     try:
         yield module
     finally:
-        with _lock:
-            _idle[name].append(module)
+        function.release(module)
 
 
 @dataclass
@@ -84,43 +82,19 @@ def http_event(
     if raw_body is None and body is not None:
         raw_body = json.dumps(body)
     qs = {k: v for k, v in (query or {}).items() if v is not None}
-    event: dict[str, Any] = {
-        "version": "2.0",
-        "routeKey": f"{method} {route}",
-        "rawPath": path,
-        "rawQueryString": urlencode(qs, doseq=True),
-        "headers": {"content-type": "application/json", **(headers or {})},
-        "requestContext": {
-            "accountId": "123456789012",
-            "apiId": "local",
-            "domainName": "127.0.0.1",
-            "domainPrefix": "127",
-            "http": {
-                "method": method,
-                "path": path,
-                "protocol": "HTTP/1.1",
-                "sourceIp": "127.0.0.1",
-                "userAgent": "tests",
-            },
-            "requestId": str(uuid.uuid4()),
-            "routeKey": f"{method} {route}",
-            "stage": "$default",
-            "time": "23/Nov/2026:06:00:00 +0000",
-            "timeEpoch": 0,
-        },
-        "isBase64Encoded": False,
-    }
-    if qs:
-        event["queryStringParameters"] = {
-            k: ",".join(map(str, v)) if isinstance(v, list) else str(v) for k, v in qs.items()
-        }
-    if path_params:
-        event["pathParameters"] = path_params
-    if raw_body is not None:
-        event["body"] = raw_body
-    if tenant is not None:
-        event["requestContext"]["authorizer"] = {"jwt": {"claims": {"sub": tenant}, "scopes": None}}
-    return event
+    sent_headers = {"host": "127.0.0.1", "user-agent": "tests", "content-type": "application/json"}
+    sent_headers |= {name.lower(): value for name, value in (headers or {}).items()}
+    return build_event(
+        method=method,
+        raw_path=path,
+        raw_query=urlencode(qs, doseq=True),
+        headers=list(sent_headers.items()),
+        body=(raw_body or "").encode(),
+        source_ip="127.0.0.1",
+        match=Match(HttpRoute("", method, route, None), path_params or {}),
+        authorizer=None if tenant is None else {"jwt": {"claims": {"sub": tenant}, "scopes": None}},
+        now=SENT_AT,
+    )
 
 
 @dataclass
