@@ -35,10 +35,11 @@ token: $(STAMP) ## print a bearer token for TENANT (and nothing else)
 test: $(STAMP) $(ATOMA) ## the whole suite: unit, integration (moto + DynamoDB Local), e2e over HTTP
 	@$(BIN)/python -m pytest -n 2 --dist loadgroup
 
-lint: $(STAMP)
+lint: $(STAMP) ## ruff, mypy, the layering contracts (import-linter, in pyproject.toml), cfn-lint
 	@$(BIN)/ruff check .
 	@$(BIN)/ruff format --check .
 	@$(BIN)/mypy
+	@$(BIN)/lint-imports --no-cache
 	@$(BIN)/cfn-lint template.yaml
 
 validate: $(STAMP) ## sam validate --lint (sam lives in its own venv: its pins clash with the app's)
@@ -59,4 +60,4 @@ events: $(STAMP)
 	@$(BIN)/python scripts/make_events.py
 
 clean:
-	rm -rf .aws-sam .nodeplane .pytest_cache .mypy_cache .ruff_cache
+	rm -rf .aws-sam .nodeplane .pytest_cache .mypy_cache .ruff_cache .import_linter_cache .grimp_cache
