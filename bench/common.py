@@ -47,7 +47,7 @@ def moto_backend() -> Iterator[dict[str, str]]:
 
 @lru_cache(maxsize=1)
 def _template() -> Any:
-    from nodeplane.local.template import parse_template
+    from nodeplane_local.template import parse_template
 
     return parse_template(ROOT / "template.yaml")
 

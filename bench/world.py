@@ -26,9 +26,8 @@ PRICE = 250  # the daemon_task_subscribe sample's price
 
 def _admin(command: str, **kwargs: Any) -> None:
     """Run a `nodeplane-local admin` command in-process (its JSON answer is not needed)."""
-    from nodeplane.local import admin as registry
+    from nodeplane_local import admin as registry
 
-    registry.discover()
     with contextlib.redirect_stdout(io.StringIO()):
         code = registry.commands()[command].run(None, argparse.Namespace(**kwargs))  # type: ignore[arg-type]
     if code:

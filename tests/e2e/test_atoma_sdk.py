@@ -45,7 +45,7 @@ def sdk(runtime, token: str, *calls: dict[str, Any]) -> list[dict[str, Any]]:
 
 def admin(runtime, *args: str) -> dict:
     out = subprocess.run(
-        [sys.executable, "-m", "nodeplane.local", "admin", "--data-dir", str(runtime.data_dir), *args],
+        [sys.executable, "-m", "nodeplane_local", "admin", "--data-dir", str(runtime.data_dir), *args],
         capture_output=True,
         text=True,
         check=True,

@@ -62,7 +62,7 @@ def sampling_fee(units: int) -> int:
 
 def admin(rt: LocalRuntime, *args: str) -> dict[str, Any]:
     out = subprocess.run(
-        [sys.executable, "-m", "nodeplane.local", "admin", "--data-dir", str(rt.data_dir), *args],
+        [sys.executable, "-m", "nodeplane_local", "admin", "--data-dir", str(rt.data_dir), *args],
         capture_output=True,
         text=True,
         check=True,

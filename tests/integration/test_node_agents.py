@@ -101,7 +101,7 @@ def test_self_register_rejects_bad_tokens(aws_env, token):
 def user_issuer(aws_env, tmp_path, monkeypatch):
     """An OpenID issuer serving its JWKS over HTTP, configured as the deployment's JWT_ISSUER / JWT_AUDIENCE."""
     from nodeplane import settings
-    from nodeplane.local.issuer import Issuer
+    from nodeplane_local.issuer import Issuer
 
     class Jwks(BaseHTTPRequestHandler):
         def do_GET(self) -> None:

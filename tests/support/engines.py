@@ -11,7 +11,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from nodeplane.local.engines import DynamoDBLocal, EngineError, MotoServer, dynamodb_local_dir, npm_install
+from nodeplane_local.engines import DynamoDBLocal, EngineError, MotoServer, dynamodb_local_dir, npm_install
 
 
 def start_dynamodb_local() -> DynamoDBLocal:

@@ -1,13 +1,14 @@
 """Build the events Lambda delivers (API Gateway HTTP API payload 2.0, SQS batches, EventBridge schedules) and
-invoke handlers in-process, as Lambda would."""
+invoke handlers in-process, as Lambda would.
+
+The events come from the local runtime's gateway (`nodeplane_local.gateway.build_event`) and the warm containers
+from its `Function`, so a handler sees here what it sees behind `make run`.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
-import importlib.util
 import json
-import sys
 import threading
 import uuid
 from collections.abc import Iterator
@@ -17,49 +18,43 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
 
-ROOT = Path(__file__).resolve().parents[2]
-ACCOUNT = "123456789012"
-REGION = "us-east-1"
-QUEUE_ARN = f"arn:aws:sqs:{REGION}:{ACCOUNT}:nodeplane-queue"
+from nodeplane_local.functions import Function
+from nodeplane_local.gateway import Match, build_event
+from nodeplane_local.template import HttpRoute, parse_template
+from nodeplane_local.workers import ACCOUNT_ID, REGION, sqs_records
 
-# Warm "containers" per function: like Lambda, one container serves one request at a time, and a
-# request that finds every container busy gets a new one (a cold start). Handler modules keep
-# per-request state (the resolver's current event), so two threads must never share one.
-_idle: dict[str, list[Any]] = {}
-_count: dict[str, int] = {}
+ROOT = Path(__file__).resolve().parents[2]
+# the moment every test event is sent at (events/ samples are stable across `make events` runs)
+SENT_AT = dt.datetime(2026, 11, 23, 6, 0, tzinfo=dt.UTC).timestamp()
+QUEUE_ARN = f"arn:aws:sqs:{REGION}:{ACCOUNT_ID}:nodeplane-queue"
+
+_functions: dict[str, Function] = {}
 _lock = threading.Lock()
 
 
-def _load(name: str) -> Any:
-    _count[name] = _count.get(name, 0) + 1
-    path = ROOT / "functions" / name / "app.py"
-    spec = importlib.util.spec_from_file_location(f"fn_{name}_{_count[name]}", path)
-    assert spec and spec.loader
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module
-    spec.loader.exec_module(module)
-    return module
+def _function(name: str) -> Function:
+    """functions/<name> as the template declares it, with its pool of warm containers."""
+    with _lock:
+        if not _functions:
+            template = parse_template(ROOT / "template.yaml")
+            _functions.update({spec.code_uri.name: Function(spec) for spec in template.functions.values()})
+        return _functions[name]
 
 
 def load_function(name: str) -> Any:
     """A warm container of functions/<name>/app.py (for tests that need the module itself)."""
-    with _lock:
-        pool = _idle.setdefault(name, [])
-        if not pool:
-            pool.append(_load(name))
-        return pool[-1]
+    return _function(name).module()
 
 
 @contextmanager
 def container(name: str) -> Iterator[Any]:
-    with _lock:
-        pool = _idle.setdefault(name, [])
-        module = pool.pop() if pool else _load(name)
+    """A container of its own for the duration (like Lambda, one container serves one request at a time)."""
+    function = _function(name)
+    module = function.acquire()
     try:
         yield module
     finally:
-        with _lock:
-            _idle[name].append(module)
+        function.release(module)
 
 
 @dataclass
@@ -90,43 +85,19 @@ def http_event(
     if raw_body is None and body is not None:
         raw_body = json.dumps(body)
     qs = {k: v for k, v in (query or {}).items() if v is not None}
-    event: dict[str, Any] = {
-        "version": "2.0",
-        "routeKey": f"{method} {route}",
-        "rawPath": path,
-        "rawQueryString": urlencode(qs, doseq=True),
-        "headers": {"content-type": "application/json", **(headers or {})},
-        "requestContext": {
-            "accountId": "123456789012",
-            "apiId": "local",
-            "domainName": "127.0.0.1",
-            "domainPrefix": "127",
-            "http": {
-                "method": method,
-                "path": path,
-                "protocol": "HTTP/1.1",
-                "sourceIp": "127.0.0.1",
-                "userAgent": "tests",
-            },
-            "requestId": str(uuid.uuid4()),
-            "routeKey": f"{method} {route}",
-            "stage": "$default",
-            "time": "23/Nov/2026:06:00:00 +0000",
-            "timeEpoch": 0,
-        },
-        "isBase64Encoded": False,
-    }
-    if qs:
-        event["queryStringParameters"] = {
-            k: ",".join(map(str, v)) if isinstance(v, list) else str(v) for k, v in qs.items()
-        }
-    if path_params:
-        event["pathParameters"] = path_params
-    if raw_body is not None:
-        event["body"] = raw_body
-    if tenant is not None:
-        event["requestContext"]["authorizer"] = {"jwt": {"claims": {"sub": tenant}, "scopes": None}}
-    return event
+    sent_headers = {"host": "127.0.0.1", "user-agent": "tests", "content-type": "application/json"}
+    sent_headers |= {name.lower(): value for name, value in (headers or {}).items()}
+    return build_event(
+        method=method,
+        raw_path=path,
+        raw_query=urlencode(qs, doseq=True),
+        headers=list(sent_headers.items()),
+        body=(raw_body or "").encode(),
+        source_ip="127.0.0.1",
+        match=Match(HttpRoute("", method, route, None), path_params or {}),
+        authorizer=None if tenant is None else {"jwt": {"claims": {"sub": tenant}, "scopes": None}},
+        now=SENT_AT,
+    )
 
 
 @dataclass
@@ -147,20 +118,6 @@ def invoke(function: str, event: dict[str, Any]) -> Reply:
     return Reply(result["statusCode"], result.get("headers") or {}, body)
 
 
-def _sqs_record(message_id: str, receipt_handle: str, body: str, attributes: dict[str, str], queue_arn: str) -> dict:
-    return {
-        "messageId": message_id,
-        "receiptHandle": receipt_handle,
-        "body": body,
-        "attributes": attributes,
-        "messageAttributes": {},
-        "md5OfBody": hashlib.md5(body.encode()).hexdigest(),
-        "eventSource": "aws:sqs",
-        "eventSourceARN": queue_arn,
-        "awsRegion": REGION,
-    }
-
-
 def sqs_event(bodies: list[dict | str], *, queue_arn: str = QUEUE_ARN) -> dict[str, Any]:
     """The event an SQS event source delivers for one batch; a dict body is sent as JSON, a string as it is.
     Each record gets a fresh ``messageId`` (what ``batchItemFailures`` names)."""
@@ -171,11 +128,16 @@ def sqs_event(bodies: list[dict | str], *, queue_arn: str = QUEUE_ARN) -> dict[s
         "SenderId": "AIDAIENQZJOLO23YVJ4VO",
         "ApproximateFirstReceiveTimestamp": sent,
     }
-    records = []
-    for body in bodies:
-        text = body if isinstance(body, str) else json.dumps(body)
-        records.append(_sqs_record(str(uuid.uuid4()), uuid.uuid4().hex, text, dict(attributes), queue_arn))
-    return {"Records": records}
+    messages = [
+        {
+            "MessageId": str(uuid.uuid4()),
+            "ReceiptHandle": uuid.uuid4().hex,
+            "Body": body if isinstance(body, str) else json.dumps(body),
+            "Attributes": dict(attributes),
+        }
+        for body in bodies
+    ]
+    return sqs_records(messages, queue_arn)
 
 
 def schedule_event(rule_name: str = "nodeplane-schedule", *, input: dict | None = None) -> dict[str, Any]:
@@ -188,10 +150,10 @@ def schedule_event(rule_name: str = "nodeplane-schedule", *, input: dict | None 
         "id": str(uuid.uuid4()),
         "detail-type": "Scheduled Event",
         "source": "aws.events",
-        "account": ACCOUNT,
+        "account": ACCOUNT_ID,
         "time": dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
         "region": REGION,
-        "resources": [f"arn:aws:events:{REGION}:{ACCOUNT}:rule/{rule_name}"],
+        "resources": [f"arn:aws:events:{REGION}:{ACCOUNT_ID}:rule/{rule_name}"],
         "detail": {},
     }
 
@@ -208,15 +170,13 @@ def drain(queue_url: str, function: str, rounds: int, *, queue_arn: str = QUEUE_
         ).get("Messages", [])
         if not msgs:
             continue
-        records = [
-            _sqs_record(m["MessageId"], m["ReceiptHandle"], m["Body"], m.get("Attributes", {}), queue_arn) for m in msgs
-        ]
+        event = sqs_records(msgs, queue_arn)
         try:
             with container(function) as module:
-                result = module.lambda_handler({"Records": records}, Context(aws_request_id=str(uuid.uuid4())))
+                result = module.lambda_handler(event, Context(aws_request_id=str(uuid.uuid4())))
             failed = {f["itemIdentifier"] for f in result.get("batchItemFailures", [])}
         except Exception:
-            failed = {r["messageId"] for r in records}
+            failed = {r["messageId"] for r in event["Records"]}
         for m in msgs:
             if m["MessageId"] not in failed:
                 sqs.delete_message(QueueUrl=queue_url, ReceiptHandle=m["ReceiptHandle"])

@@ -25,8 +25,9 @@ from typing import Any
 
 import pytest
 
-from nodeplane.local.engines import free_port
-from nodeplane.local.issuer import AUDIENCE, Issuer
+from nodeplane_local.engines import free_port
+from nodeplane_local.issuer import AUDIENCE, Issuer
+from nodeplane_local.provision import client
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -63,7 +64,7 @@ class LocalRuntime:
         cmd = [
             sys.executable,
             "-m",
-            "nodeplane.local",
+            "nodeplane_local",
             "run",
             "--port",
             str(self.port),
@@ -106,17 +107,8 @@ class LocalRuntime:
 
     def client(self, service: str) -> Any:
         """A boto3 client on the runtime's engine for `service` (DynamoDB Local or moto)."""
-        import boto3
-
         info = self.info()
-        endpoint = info["dynamodb_endpoint"] if service == "dynamodb" else info["moto_endpoint"]
-        return boto3.client(
-            service,
-            endpoint_url=endpoint,
-            region_name=info["region"],
-            aws_access_key_id="local",
-            aws_secret_access_key="local",
-        )
+        return client(service, info["dynamodb_endpoint"] if service == "dynamodb" else info["moto_endpoint"])
 
     def log(self) -> str:
         try:

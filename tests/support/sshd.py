@@ -26,14 +26,10 @@ import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
+from nodeplane_local.engines import free_port
+
 SSHD = "/usr/sbin/sshd"
 DEFAULT_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
-
-
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def _new_key() -> tuple[bytes, str, str]:
@@ -60,7 +56,7 @@ class SshServer:
         if not Path(SSHD).exists():
             pytest.skip(f"{SSHD} is not installed (apt-get install openssh-server)")
         self.user = getpass.getuser()
-        self.port = _free_port()
+        self.port = free_port()
         self.endpoint = f"127.0.0.1:{self.port}"
         self._tmp = Path(tempfile.mkdtemp(prefix="nodeplane-sshd-"))
         self.bin_dir = self._tmp / "bin"

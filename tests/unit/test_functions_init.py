@@ -4,6 +4,9 @@ The layer is its first import outside the standard library (so the cyclic collec
 Powertools and pydantic load) and its last statement ends the initialisation (``handler(app)`` or
 ``freeze_heap()``), which resumes collection. A module that broke either rule would cold-start slower or, worse,
 leave the container without a cyclic collector.
+
+A handler also takes from the layer only public names of the domain (`pool`, `network`, `chain`), the API helpers
+and the domain errors: the store, the queue, KMS and the settings are reached through the domain.
 """
 
 from __future__ import annotations
@@ -35,6 +38,32 @@ def test_layer_is_imported_first_and_initialisation_ends_last(name: str) -> None
     call = last.value if isinstance(last, ast.Assign | ast.Expr) else None
     assert isinstance(call, ast.Call) and isinstance(call.func, ast.Name), f"{name}: the last statement is no call"
     assert call.func.id in ("handler", "freeze_heap"), f"{name} ends with {call.func.id}(), not the end of init"
+
+
+# functions -> domain: a handler reaches the store, the queue, KMS and the settings only through a domain module
+_HANDLER_MAY_IMPORT = ("nodeplane.api", "nodeplane.errors", "nodeplane.pool", "nodeplane.network", "nodeplane.chain")
+
+
+def _layer_names(tree: ast.AST) -> list[str]:
+    """Every name a module takes from the layer or the local runtime, as `package.module[.name]`."""
+    names = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            names += [alias.name for alias in node.names]
+        elif isinstance(node, ast.ImportFrom) and node.module:
+            names += [f"{node.module}.{alias.name}" for alias in node.names]
+    return [name for name in names if name.split(".")[0] in ("nodeplane", "nodeplane_local")]
+
+
+@pytest.mark.parametrize("name", FUNCTIONS)
+def test_a_handler_imports_only_the_layers_public_domain_and_api(name: str) -> None:
+    tree = ast.parse((ROOT / "functions" / name / "app.py").read_text())
+    for imported in _layer_names(tree):
+        public = not any(part.startswith("_") for part in imported.split("."))
+        allowed = imported == "nodeplane.freeze_heap" or imported.startswith(
+            tuple(f"{p}." for p in _HANDLER_MAY_IMPORT)
+        )
+        assert public and allowed, f"{name} imports {imported}"
 
 
 _PROBE = """

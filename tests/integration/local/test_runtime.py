@@ -217,7 +217,7 @@ def test_data_and_encrypted_secrets_survive_a_restart(tmp_path: Path) -> None:
 
 def cli(*args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "nodeplane.local", *args],
+        [sys.executable, "-m", "nodeplane_local", *args],
         capture_output=True,
         text=True,
         check=False,

@@ -7,8 +7,8 @@ import json
 
 import pytest
 
-from nodeplane.local.gateway import Match, build_event, map_result, match_route
-from nodeplane.local.template import HttpRoute
+from nodeplane_local.gateway import Match, build_event, map_result, match_route
+from nodeplane_local.template import HttpRoute
 
 ROUTES = [
     HttpRoute("List", "GET", "/v1/nodes", "Jwt"),

@@ -10,8 +10,8 @@ import jwt
 import pytest
 from cryptography.hazmat.primitives.asymmetric import rsa
 
-from nodeplane.local.cron import CronError, CronSpec
-from nodeplane.local.issuer import AuthError, Issuer, verify
+from nodeplane_local.cron import CronError, CronSpec
+from nodeplane_local.issuer import AuthError, Issuer, verify
 
 URL = "http://127.0.0.1:3000/local-issuer"
 

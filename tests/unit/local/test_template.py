@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from nodeplane.local.template import (
+from nodeplane_local.template import (
     Physical,
     Resolver,
     TemplateError,

@@ -19,9 +19,9 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any
 
-from nodeplane.local.template import FunctionSpec
+from nodeplane_local.template import FunctionSpec
 
-log = logging.getLogger("nodeplane.local")
+log = logging.getLogger("nodeplane_local")
 _serial = itertools.count(1)
 
 

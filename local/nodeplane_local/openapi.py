@@ -6,8 +6,8 @@ import json
 from pathlib import Path
 from typing import Any
 
-from nodeplane.local.functions import Function
-from nodeplane.local.template import HttpRoute
+from nodeplane_local.functions import Function
+from nodeplane_local.template import HttpRoute
 
 TITLE = "nodeplane"
 VERSION = "1.0.0"

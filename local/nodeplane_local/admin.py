@@ -1,9 +1,9 @@
-"""`nodeplane-local admin <command>`: operator commands that other parts of the project plug in.
+"""`nodeplane-local admin <command>`: operator commands against a running `nodeplane-local run`.
 
-A part of the project registers a command from a module named `local_admin` inside any `nodeplane` sub-package
-(e.g. `nodeplane/pool/local_admin.py`), which the CLI imports before parsing::
+A module of this package registers its commands, and `commands()` imports every such module by name (listed
+there, never discovered), so the CLI knows them before parsing::
 
-    from nodeplane.local.admin import AdminContext, register
+    from nodeplane_local.admin import AdminContext, register
 
     def configure(parser: argparse.ArgumentParser) -> None:
         parser.add_argument("--tenant", required=True)
@@ -20,10 +20,7 @@ Commands run against the engines of a running `nodeplane-local run` (found throu
 from __future__ import annotations
 
 import argparse
-import importlib
-import importlib.util
 import json
-import pkgutil
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -65,19 +62,10 @@ def register(
 
 
 def commands() -> dict[str, AdminCommand]:
+    """Every command: `env` below and those of the modules imported here (their domain imports wait for `run`)."""
+    from nodeplane_local import admin_network  # noqa: F401  (registers the inference network's commands)
+
     return dict(_registry)
-
-
-def discover() -> None:
-    """Import every `nodeplane.<part>.local_admin` module so its commands register themselves."""
-    import nodeplane
-
-    for info in pkgutil.iter_modules(nodeplane.__path__):
-        if not info.ispkg or info.name == "local":
-            continue
-        name = f"nodeplane.{info.name}.local_admin"
-        if importlib.util.find_spec(name) is not None:
-            importlib.import_module(name)
 
 
 def _env_configure(parser: argparse.ArgumentParser) -> None:

@@ -6,7 +6,7 @@ from __future__ import annotations
 import argparse
 import json
 
-from nodeplane.local.admin import AdminContext, register
+from nodeplane_local.admin import AdminContext, register
 
 
 def _create_task_parser(parser: argparse.ArgumentParser) -> None:

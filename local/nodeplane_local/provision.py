@@ -1,5 +1,7 @@
 """Create the template's tables, queues and KMS keys on the local engines (idempotent: run at every start).
 
+The tests create their resources through the same functions (tests/support/aws.py), each run under its own prefix.
+
 KMS: moto keeps no state across restarts and cannot import key material (no ImportKeyMaterial for symmetric
 keys), yet secrets encrypted before a restart must stay decryptable. moto's server runs in this process, so the
 key is created through the API and then given back its recorded id and material inside moto's backend
@@ -18,9 +20,9 @@ from typing import Any
 
 import boto3
 
-from nodeplane.local.template import ACCOUNT_ID, REGION, Physical, Template
+from nodeplane_local.template import ACCOUNT_ID, REGION, STACK_NAME, Physical, Template, physical_ids
 
-log = logging.getLogger("nodeplane.local")
+log = logging.getLogger("nodeplane_local")
 
 
 def client(service: str, endpoint: str) -> Any:
@@ -33,30 +35,53 @@ def client(service: str, endpoint: str) -> Any:
     )
 
 
-def create_tables(template: Template, physical: dict[str, Physical], endpoint: str) -> list[str]:
+def provision(
+    template: Template,
+    *,
+    ddb: Any,
+    sqs: Any,
+    kms: Any,
+    prefix: str = STACK_NAME,
+    data_dir: Path | None = None,
+) -> dict[str, Physical]:
+    """Every KMS key, table, queue and alias of the template, on the engines the clients point at.
+
+    Returns logical id -> physical resource. `data_dir` keeps each KMS key's material across restarts (None: fresh
+    keys, nothing recorded).
+    """
+    keys = create_keys(kms, template, data_dir)
+    physical = physical_ids(template, sqs.meta.endpoint_url, keys, prefix)
+    create_tables(ddb, template, physical)
+    create_queues(sqs, template, physical)
+    create_aliases(kms, template, physical)
+    return physical
+
+
+def create_tables(ddb: Any, template: Template, physical: dict[str, Physical]) -> list[str]:
     """CreateTable from the template's own properties, so local and AWS cannot drift; existing tables are kept."""
-    ddb = client("dynamodb", endpoint)
-    existing = set(ddb.get_paginator("list_tables").paginate().build_full_result().get("TableNames", []))
     created = []
     for logical, props in template.tables.items():
         name = physical[logical].ref
-        if name not in existing:
-            kwargs: dict[str, Any] = {
-                "TableName": name,
-                "AttributeDefinitions": props["AttributeDefinitions"],
-                "KeySchema": props["KeySchema"],
-                "BillingMode": "PAY_PER_REQUEST",
-            }
-            if props.get("GlobalSecondaryIndexes"):
-                kwargs["GlobalSecondaryIndexes"] = [
-                    {k: v for k, v in gsi.items() if k != "ProvisionedThroughput"}
-                    for gsi in props["GlobalSecondaryIndexes"]
-                ]
-            if props.get("LocalSecondaryIndexes"):
-                kwargs["LocalSecondaryIndexes"] = props["LocalSecondaryIndexes"]
-            if props.get("StreamSpecification"):
-                kwargs["StreamSpecification"] = {"StreamEnabled": True, **props["StreamSpecification"]}
+        kwargs: dict[str, Any] = {
+            "TableName": name,
+            "AttributeDefinitions": props["AttributeDefinitions"],
+            "KeySchema": props["KeySchema"],
+            "BillingMode": "PAY_PER_REQUEST",
+        }
+        if props.get("GlobalSecondaryIndexes"):
+            kwargs["GlobalSecondaryIndexes"] = [
+                {k: v for k, v in gsi.items() if k != "ProvisionedThroughput"}
+                for gsi in props["GlobalSecondaryIndexes"]
+            ]
+        if props.get("LocalSecondaryIndexes"):
+            kwargs["LocalSecondaryIndexes"] = props["LocalSecondaryIndexes"]
+        if props.get("StreamSpecification"):
+            kwargs["StreamSpecification"] = {"StreamEnabled": True, **props["StreamSpecification"]}
+        try:
             ddb.create_table(**kwargs)
+        except ddb.exceptions.ResourceInUseException:
+            pass  # kept on disk from an earlier start
+        else:
             ddb.get_waiter("table_exists").wait(TableName=name, WaiterConfig={"Delay": 1})
             created.append(name)
         ttl = props.get("TimeToLiveSpecification")
@@ -80,8 +105,7 @@ _QUEUE_ATTRIBUTES = {
 }
 
 
-def create_queues(template: Template, physical: dict[str, Physical], endpoint: str) -> None:
-    sqs = client("sqs", endpoint)
+def create_queues(sqs: Any, template: Template, physical: dict[str, Physical]) -> None:
     # dead-letter queues first, so the redrive policies can point at them
     order = sorted(template.queues, key=lambda q: "RedrivePolicy" in template.queues[q])
     for logical in order:
@@ -109,19 +133,20 @@ def _kms_backend() -> Any:
     return kms_backends[ACCOUNT_ID][REGION]
 
 
-def create_keys(template: Template, endpoint: str, data_dir: Path) -> dict[str, str]:
-    """Create each KMS key with its recorded id and material; returns logical id -> key id."""
-    kms = client("kms", endpoint)
+def create_keys(kms: Any, template: Template, data_dir: Path | None) -> dict[str, str]:
+    """Create each KMS key (with its recorded id and material, given a data dir); returns logical id -> key id."""
     ids: dict[str, str] = {}
     for logical, props in template.keys.items():
-        record = data_dir / "kms" / f"{logical}.json"
         spec = str(props.get("KeySpec", "SYMMETRIC_DEFAULT"))
         usage = str(props.get("KeyUsage", "ENCRYPT_DECRYPT"))
         key_id = kms.create_key(Description=f"nodeplane local {logical}", KeySpec=spec, KeyUsage=usage)["KeyMetadata"][
             "KeyId"
         ]
+        if data_dir is None:
+            ids[logical] = key_id
+            continue
         try:
-            key_id = _restore_or_record(key_id, record)
+            key_id = _restore_or_record(key_id, data_dir / "kms" / f"{logical}.json")
         except (AttributeError, KeyError, TypeError) as exc:
             log.warning(
                 "KMS: could not restore %s's key material into moto (%s); using a fresh key, so secrets "
@@ -157,10 +182,13 @@ def _restore_or_record(key_id: str, record: Path) -> str:
     return old_id
 
 
-def create_aliases(template: Template, physical: dict[str, Physical], endpoint: str) -> None:
-    kms = client("kms", endpoint)
+def create_aliases(kms: Any, template: Template, physical: dict[str, Physical]) -> None:
     for props in template.aliases.values():
         target = props["TargetKeyId"]
         if not (isinstance(target, dict) and "Ref" in target and target["Ref"] in physical):
             raise ValueError("AWS::KMS::Alias TargetKeyId must be !Ref <Key>")
-        kms.create_alias(AliasName=str(props["AliasName"]), TargetKeyId=physical[target["Ref"]].ref)
+        name, key_id = str(props["AliasName"]), physical[target["Ref"]].ref
+        try:
+            kms.create_alias(AliasName=name, TargetKeyId=key_id)
+        except kms.exceptions.AlreadyExistsException:
+            kms.update_alias(AliasName=name, TargetKeyId=key_id)  # a shared engine: the latest key wins

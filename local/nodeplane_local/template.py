@@ -292,7 +292,7 @@ def parse_schedule(expression: str) -> tuple[str, Any]:
             raise TemplateError(f"{expression}: use the singular unit for 1 and the plural otherwise")
         return "rate", n * _UNIT_SECONDS[singular]
     if expression.strip().startswith("cron(") and expression.strip().endswith(")"):
-        from nodeplane.local.cron import CronSpec
+        from nodeplane_local.cron import CronSpec
 
         return "cron", CronSpec.parse(expression.strip()[5:-1])
     raise TemplateError(f"{expression}: not a rate(...) or cron(...) expression")
@@ -309,14 +309,19 @@ class Physical:
     attrs: dict[str, str] = field(default_factory=dict)
 
 
-def physical_ids(template: Template, moto_url: str, kms_key_ids: dict[str, str]) -> dict[str, Physical]:
-    """Deterministic physical names, so the DynamoDB data kept on disk is found again after a restart."""
+def physical_ids(
+    template: Template, moto_url: str, kms_key_ids: dict[str, str], prefix: str = STACK_NAME
+) -> dict[str, Physical]:
+    """Deterministic physical names, so the DynamoDB data kept on disk is found again after a restart.
+
+    Tables and queues are named `<prefix>-<logical id>` (tests give each run its own prefix).
+    """
     out: dict[str, Physical] = {}
     for logical in template.tables:
-        name = f"{STACK_NAME}-{logical}"
+        name = f"{prefix}-{logical}"
         out[logical] = Physical(name, {"Arn": f"arn:aws:dynamodb:{REGION}:{ACCOUNT_ID}:table/{name}"})
     for logical, props in template.queues.items():
-        name = str(props.get("QueueName") or f"{STACK_NAME}-{logical}")
+        name = str(props.get("QueueName") or f"{prefix}-{logical}")
         url = f"{moto_url.rstrip('/')}/{ACCOUNT_ID}/{name}"
         arn = f"arn:aws:sqs:{REGION}:{ACCOUNT_ID}:{name}"
         out[logical] = Physical(url, {"Arn": arn, "QueueName": name, "QueueUrl": url})

@@ -10,14 +10,14 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qs
 
-from nodeplane.local.gateway import MAX_BODY_BYTES, HttpResult, build_event, json_result, map_result, match_route
-from nodeplane.local.issuer import ISSUER_PATH, AuthError, verify
-from nodeplane.local.openapi import merge_openapi, swagger_file, swagger_page
+from nodeplane_local.gateway import MAX_BODY_BYTES, HttpResult, build_event, json_result, map_result, match_route
+from nodeplane_local.issuer import ISSUER_PATH, AuthError, verify
+from nodeplane_local.openapi import merge_openapi, swagger_file, swagger_page
 
 if TYPE_CHECKING:
-    from nodeplane.local.runtime import Runtime
+    from nodeplane_local.runtime import Runtime
 
-log = logging.getLogger("nodeplane.local")
+log = logging.getLogger("nodeplane_local")
 
 
 class Gateway(ThreadingHTTPServer):

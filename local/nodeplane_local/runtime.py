@@ -14,23 +14,22 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from nodeplane.local import engines
-from nodeplane.local.functions import Function, add_layers
-from nodeplane.local.issuer import AUDIENCE, Issuer, issuer_url
-from nodeplane.local.provision import client, create_aliases, create_keys, create_queues, create_tables
-from nodeplane.local.template import (
+from nodeplane_local import engines
+from nodeplane_local.functions import Function, add_layers
+from nodeplane_local.issuer import AUDIENCE, Issuer, issuer_url
+from nodeplane_local.provision import client, provision
+from nodeplane_local.template import (
     REGION,
     Physical,
     Resolver,
     Template,
     TemplateError,
     parse_template,
-    physical_ids,
     process_environment,
 )
-from nodeplane.local.workers import Scheduler, SqsPoller
+from nodeplane_local.workers import Scheduler, SqsPoller
 
-log = logging.getLogger("nodeplane.local")
+log = logging.getLogger("nodeplane_local")
 RUNTIME_FILE = "runtime.json"
 
 
@@ -122,11 +121,13 @@ class Runtime:
 
     def provision(self) -> None:
         assert self.dynamodb is not None and self.moto is not None
-        keys = create_keys(self.template, self.moto.url, self.data_dir)
-        self.physical = physical_ids(self.template, self.moto.url, keys)
-        create_tables(self.template, self.physical, self.dynamodb.url)
-        create_queues(self.template, self.physical, self.moto.url)
-        create_aliases(self.template, self.physical, self.moto.url)
+        self.physical = provision(
+            self.template,
+            ddb=client("dynamodb", self.dynamodb.url),
+            sqs=client("sqs", self.moto.url),
+            kms=client("kms", self.moto.url),
+            data_dir=self.data_dir,
+        )
         resolver = Resolver(self.template.parameters, self.physical)
         self.env = base_environment(self.moto.url, self.dynamodb.url) | process_environment(self.template, resolver)
         apply_environment(self.env)
@@ -162,7 +163,7 @@ class Runtime:
 
     def bind_http(self) -> None:
         """Take the port first, so a busy port fails in a second instead of after the engines started."""
-        from nodeplane.local.server import Gateway
+        from nodeplane_local.server import Gateway
 
         try:
             self.http = Gateway(self, (self.host, self.port))

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import parse_qsl, unquote
 
-from nodeplane.local.template import ACCOUNT_ID, API_ID, HttpRoute
+from nodeplane_local.template import ACCOUNT_ID, API_ID, HttpRoute
 
 MAX_BODY_BYTES = 10 * 1024 * 1024  # HTTP API's payload limit
 DOMAIN = f"{API_ID}.execute-api.localhost"

@@ -13,11 +13,11 @@ import time
 import uuid
 from typing import Any
 
-from nodeplane.local.cron import CronSpec
-from nodeplane.local.functions import Function
-from nodeplane.local.template import ACCOUNT_ID, REGION, STACK_NAME, Physical, ScheduleSource, SqsSource, parse_schedule
+from nodeplane_local.cron import CronSpec
+from nodeplane_local.functions import Function
+from nodeplane_local.template import ACCOUNT_ID, REGION, STACK_NAME, Physical, ScheduleSource, SqsSource, parse_schedule
 
-log = logging.getLogger("nodeplane.local")
+log = logging.getLogger("nodeplane_local")
 
 
 def sqs_records(messages: list[dict[str, Any]], queue_arn: str) -> dict[str, Any]:

@@ -12,10 +12,10 @@ import threading
 from pathlib import Path
 from typing import Any
 
-from nodeplane.local import admin
-from nodeplane.local.engines import EngineError
-from nodeplane.local.issuer import AUDIENCE, Issuer, issuer_url
-from nodeplane.local.template import TemplateError
+from nodeplane_local import admin
+from nodeplane_local.engines import EngineError
+from nodeplane_local.issuer import AUDIENCE, Issuer, issuer_url
+from nodeplane_local.template import TemplateError
 
 DEFAULT_DATA_DIR = ".nodeplane"
 DEFAULT_PORT = 3000
@@ -28,7 +28,7 @@ def _setup_logging() -> None:
 
 
 def _runtime(args: argparse.Namespace) -> Any:
-    from nodeplane.local.runtime import Runtime, check_template
+    from nodeplane_local.runtime import Runtime, check_template
 
     check_template(Path(args.template))
     return Runtime(
@@ -46,7 +46,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     # SIGTERM as well as Ctrl-C: both end in the same orderly stop (HTTP, pollers, moto, java)
     signal.signal(signal.SIGINT, lambda *_: stop.set())
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
-    from nodeplane.local.runtime import read_runtime_file
+    from nodeplane_local.runtime import read_runtime_file
 
     runtime = _runtime(args)
     running = read_runtime_file(runtime.data_dir)
@@ -83,7 +83,7 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 
 def cmd_token(args: argparse.Namespace) -> int:
-    from nodeplane.local.runtime import read_runtime_file
+    from nodeplane_local.runtime import read_runtime_file
 
     data_dir = Path(args.data_dir).resolve()
     info = read_runtime_file(data_dir)
@@ -95,7 +95,7 @@ def cmd_token(args: argparse.Namespace) -> int:
 
 
 def cmd_invoke(args: argparse.Namespace) -> int:
-    from nodeplane.local.runtime import read_runtime_file
+    from nodeplane_local.runtime import read_runtime_file
 
     _setup_logging()
     event = json.loads(Path(args.event).read_text()) if args.event else {}
@@ -117,7 +117,7 @@ def cmd_invoke(args: argparse.Namespace) -> int:
         try:
             result = fn.invoke(event)
         except Exception as exc:
-            logging.getLogger("nodeplane.local").exception("%s raised", fn.spec.logical_id)
+            logging.getLogger("nodeplane_local").exception("%s raised", fn.spec.logical_id)
             print(json.dumps({"errorType": type(exc).__name__, "errorMessage": str(exc)}))
             return 1
         print(json.dumps(result, indent=2, default=str))
@@ -129,10 +129,10 @@ def cmd_invoke(args: argparse.Namespace) -> int:
 
 def cmd_openapi(args: argparse.Namespace) -> int:
     """The merged document, without engines: handler modules import without AWS (they read settings lazily)."""
-    from nodeplane.local.functions import Function, add_layers
-    from nodeplane.local.openapi import merge_openapi
-    from nodeplane.local.runtime import apply_environment, base_environment
-    from nodeplane.local.template import parse_template
+    from nodeplane_local.functions import Function, add_layers
+    from nodeplane_local.openapi import merge_openapi
+    from nodeplane_local.runtime import apply_environment, base_environment
+    from nodeplane_local.template import parse_template
 
     template = parse_template(Path(args.template))
     apply_environment(base_environment("http://127.0.0.1:9", "http://127.0.0.1:9"))
@@ -143,7 +143,7 @@ def cmd_openapi(args: argparse.Namespace) -> int:
 
 
 def cmd_admin(args: argparse.Namespace) -> int:
-    from nodeplane.local.runtime import apply_environment, read_runtime_file
+    from nodeplane_local.runtime import apply_environment, read_runtime_file
 
     data_dir = Path(args.data_dir).resolve()
     info = read_runtime_file(data_dir)
@@ -155,7 +155,7 @@ def cmd_admin(args: argparse.Namespace) -> int:
     return int(admin.commands()[args.admin_command].run(ctx, args) or 0)
 
 
-def build_parser(with_admin_commands: bool = True) -> argparse.ArgumentParser:
+def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="nodeplane-local", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
 
@@ -193,8 +193,6 @@ def build_parser(with_admin_commands: bool = True) -> argparse.ArgumentParser:
     adm = sub.add_parser("admin", help="operator commands against the running runtime")
     common(adm, template=False)
     adm_sub = adm.add_subparsers(dest="admin_command", required=True)
-    if with_admin_commands:
-        admin.discover()
     for command in sorted(admin.commands().values(), key=lambda c: c.name):
         p = adm_sub.add_parser(command.name, help=command.help)
         command.configure_parser(p)
@@ -204,8 +202,7 @@ def build_parser(with_admin_commands: bool = True) -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
-    # other parts' admin modules are imported only for `admin`: `token` must stay fast and quiet
-    args = build_parser(with_admin_commands="admin" in argv[:3]).parse_args(argv)
+    args = build_parser().parse_args(argv)
     try:
         return int(args.func(args))
     except (TemplateError, EngineError) as exc:

@@ -15,7 +15,7 @@ import urllib.request
 from pathlib import Path
 from typing import Any
 
-REPO_ROOT = Path(__file__).resolve().parents[4]
+REPO_ROOT = Path(__file__).resolve().parents[2]  # local/nodeplane_local/engines.py: a development checkout
 
 
 class EngineError(RuntimeError):
