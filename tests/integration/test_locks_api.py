@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 
 from nodeplane import clock, store
-from nodeplane.network import balances, chainops, keys, locks, projection
+from nodeplane.network import balances, chainops, items, locks, projection
 from nodeplane.network.chainops import TxOutcome
 from tests.support.lambda_events import http_event, invoke
 
@@ -140,7 +140,7 @@ class FakeChain:
             node = self.select(task_small_id, price_cap)
         else:
             # deterministic stand-in for the draw: the subscriber priced exactly at the cap
-            subs, _ = store.query("gsi1pk", keys.subs_index_pk(task_small_id), sk_name="gsi1sk", index="gsi1")
+            subs, _ = store.query("gsi1pk", items.subs_index_pk(task_small_id), sk_name="gsi1sk", index="gsi1")
             node = next(int(s["node_small_id"]) for s in subs if s["price_per_one_million_compute_units"] == price_cap)
         created = {
             "stack_id": f"0xstack{stack}",
@@ -178,7 +178,7 @@ def lock(tenant: str = "tenant-a", **body: Any) -> Any:
 
 
 def stack(stack_small_id: int) -> dict[str, Any]:
-    item = store.get(keys.stack_pk(stack_small_id), "STACK")
+    item = store.get(items.stack_pk(stack_small_id), "STACK")
     assert item is not None
     return item
 
@@ -273,7 +273,7 @@ def test_existing_stacks_are_ranked_by_stack_price_and_capacity(aws_env, chain):
 def test_stale_and_invalid_keys_are_skipped(aws_env, chain):
     seed_market({1: 100, 2: 200, 3: 300})
     balances.credit("tenant-a", 10_000)
-    store.transact([store.update(keys.node_pk(1), "NODE", "SET key_valid = :f", values={":f": False})])
+    store.transact([store.update(items.node_pk(1), "NODE", "SET key_valid = :f", values={":f": False})])
     rotate(2)  # node 2 and 3 keys are now stale
     commit_key(3, 2)  # node 3 commits a key at rotation 2
     reply = lock()
@@ -350,7 +350,7 @@ def test_a_failed_purchase_is_refunded(aws_env, chain, failure):
     assert_atoma_error(reply, 503, "SERVICE_UNAVAILABLE")
     assert "refunded" in reply.body["error"]["message"]
     assert balances.balance("tenant-a") == 1_000
-    assert store.get(keys.stack_pk(1000), "STACK") is None
+    assert store.get(items.stack_pk(1000), "STACK") is None
     chain.fail = None
     assert lock().status == 200 and balances.balance("tenant-a") == 900
 
@@ -391,7 +391,12 @@ def test_a_purchase_in_flight_is_waited_for_then_429(aws_env, chain):
     store.transact(
         [
             store.put(
-                {"pk": locks.guard_pk("tenant-a", 1), "sk": "GUARD", "holder": "other", "lease_until": clock.now() + 20}
+                {
+                    "pk": items.purchase_guard_pk("tenant-a", 1),
+                    "sk": "GUARD",
+                    "holder": "other",
+                    "lease_until": clock.now() + 20,
+                }
             )
         ]
     )
@@ -429,7 +434,12 @@ def test_the_guard_names_a_stack_the_index_does_not_show_yet(aws_env, chain):
         [
             store.put(bought),
             store.put(
-                {"pk": locks.guard_pk("tenant-a", 1), "sk": "GUARD", "lease_until": 0, "last_stack_small_id": 55}
+                {
+                    "pk": items.purchase_guard_pk("tenant-a", 1),
+                    "sk": "GUARD",
+                    "lease_until": 0,
+                    "last_stack_small_id": 55,
+                }
             ),
         ]
     )
@@ -473,7 +483,7 @@ def test_the_sweeper_releases_expired_locks_exactly_once(aws_env, chain):
     assert invoke_schedule(sweeper)["released_units"] == 1000
     item = stack(7)
     earliest = min(int(lk["expires_at"]) for lk in item["locks"].values())
-    assert item["locked_compute_units"] == 2000 and item["gsi3sk"] == locks.expiry_sk(earliest, 7)
+    assert item["locked_compute_units"] == 2000 and item["gsi3sk"] == items.lock_expiry_sk(earliest, 7)
     clock.advance(10)
     assert invoke_schedule(sweeper)["released_units"] == 1000
     assert invoke_schedule(sweeper)["released_units"] == 0  # once

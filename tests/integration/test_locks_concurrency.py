@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 from nodeplane import clock, store
-from nodeplane.network import balances, keys, locks, projection
+from nodeplane.network import balances, items, locks, projection
 from tests.integration.test_locks_api import FakeChain, assert_units, commit_key, lock, rotate, seed_market
 from tests.support.lambda_events import Context, container
 
@@ -72,7 +72,7 @@ def test_exactly_as_many_locks_succeed_as_fit(aws_env, chain):
     per_stack = Counter(r.body["stack_small_id"] for r in replies if r.status == 200)
     assert per_stack == {10: 12, 11: 6}
     for s, total in ((10, 100_000), (11, 50_000), (12, 1_000_000)):
-        item = store.get(keys.stack_pk(s), "STACK")
+        item = store.get(items.stack_pk(s), "STACK")
         assert item is not None
         assert_units(item)
         assert item["locked_compute_units"] == per_stack.get(s, 0) * TOKENS <= total
@@ -80,7 +80,7 @@ def test_exactly_as_many_locks_succeed_as_fit(aws_env, chain):
     clock.advance(locks.DEFAULT_TIMEOUT_SECONDS + 1)
     assert sweep()["released_units"] == fits * TOKENS
     for s, total in ((10, 100_000), (11, 50_000)):
-        item = store.get(keys.stack_pk(s), "STACK")
+        item = store.get(items.stack_pk(s), "STACK")
         assert item is not None
         assert item["available_units"] == total and item["locked_compute_units"] == 0 and item["locks"] == {}
         assert "gsi3pk" not in item
@@ -96,7 +96,7 @@ def test_concurrent_first_locks_buy_one_stack_and_share_it(aws_env, chain):
     assert len(chain.calls) == 1 and balances.balance("tenant-a") == 0
     stacks = {r.body["stack_small_id"] for r in replies if r.status == 200}
     assert stacks == {1000}
-    item = store.get(keys.stack_pk(1000), "STACK")
+    item = store.get(items.stack_pk(1000), "STACK")
     assert item is not None
     assert_units(item)
     assert item["locked_compute_units"] == statuses[200] * TOKENS <= 1_000_000
@@ -104,5 +104,5 @@ def test_concurrent_first_locks_buy_one_stack_and_share_it(aws_env, chain):
     assert statuses[200] > REQUESTS // 4, statuses
     clock.advance(locks.DEFAULT_TIMEOUT_SECONDS + 1)
     sweep()
-    item = store.get(keys.stack_pk(1000), "STACK")
+    item = store.get(items.stack_pk(1000), "STACK")
     assert item is not None and item["available_units"] == 1_000_000 and item["locks"] == {}

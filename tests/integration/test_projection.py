@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from nodeplane import store
-from nodeplane.network import keys, projection
+from nodeplane.network import items, projection
 
 PKG = "0x" + "ab" * 32
 
@@ -62,9 +62,9 @@ def seed_market(model: str = "llama") -> None:
 
 def test_projection_builds_the_market_and_is_idempotent(moto_env):
     seed_market()
-    node = store.get(keys.node_pk(2), "NODE")
+    node = store.get(items.node_pk(2), "NODE")
     assert node["sui_address"] == "0x" + "02" * 32 and node["badge_id"] == "0xbadge2"
-    subs, _ = store.query("gsi1pk", keys.subs_index_pk(1), sk_name="gsi1sk", index="gsi1")
+    subs, _ = store.query("gsi1pk", items.subs_index_pk(1), sk_name="gsi1sk", index="gsi1")
     assert [s["node_small_id"] for s in subs] == [2, 3, 1]  # cheapest first
     # replaying every event changes nothing
     again = event(
@@ -78,7 +78,7 @@ def test_projection_builds_the_market_and_is_idempotent(moto_env):
         tx="S2",
     )
     assert projection.apply(again) is False
-    assert store.get(keys.node_pk(2), keys.sub_sk(1))["price_per_one_million_compute_units"] == 100
+    assert store.get(items.node_pk(2), items.sub_sk(1))["price_per_one_million_compute_units"] == 100
 
 
 def test_updates_unsubscribe_deprecation_and_keys(moto_env):
@@ -100,7 +100,7 @@ def test_updates_unsubscribe_deprecation_and_keys(moto_env):
             "NodeUnsubscribedFromTaskEvent", {"task_small_id": {"inner": "1"}, "node_small_id": {"inner": "3"}}, tx="X3"
         )
     )
-    subs, _ = store.query("gsi1pk", keys.subs_index_pk(1), sk_name="gsi1sk", index="gsi1")
+    subs, _ = store.query("gsi1pk", items.subs_index_pk(1), sk_name="gsi1sk", index="gsi1")
     assert [s["node_small_id"] for s in subs] == [1, 2]
     projection.apply(event("NewKeyRotationEvent", {"key_rotation_counter": "1", "epoch": "5", "nonce": "9"}, tx="K"))
     projection.apply(
@@ -117,16 +117,16 @@ def test_updates_unsubscribe_deprecation_and_keys(moto_env):
             tx="P2",
         )
     )
-    node = store.get(keys.node_pk(2), "NODE")
+    node = store.get(items.node_pk(2), "NODE")
     assert node["key_rotation_counter"] == 1 and node["key_valid"] is True and len(node["public_key"]) == 44
-    assert store.get(keys.KEYROT, "CURRENT")["key_rotation_counter"] == 1
+    assert store.get(items.KEYROT, "CURRENT")["key_rotation_counter"] == 1
     projection.apply(
         event("TaskDeprecationEvent", {"task_id": "0x", "task_small_id": {"inner": "1"}, "epoch": "6"}, tx="D")
     )
-    subs, _ = store.query("gsi1pk", keys.subs_index_pk(1), sk_name="gsi1sk", index="gsi1")
+    subs, _ = store.query("gsi1pk", items.subs_index_pk(1), sk_name="gsi1sk", index="gsi1")
     assert subs == []
-    assert store.get(keys.task_pk(1), "TASK")["is_deprecated"] is True
-    assert store.get(keys.model_pk("llama"), "TASK#000000000001")["is_deprecated"] is True
+    assert store.get(items.task_pk(1), "TASK")["is_deprecated"] is True
+    assert store.get(items.model_pk("llama"), "TASK#000000000001")["is_deprecated"] is True
 
 
 class FakeChain:

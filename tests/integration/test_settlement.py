@@ -20,7 +20,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
 from nodeplane import clock, store
-from nodeplane.network import chainops, keys, projection, settlement, usage
+from nodeplane.network import chainops, items, projection, settlement, usage
 from tests.support.lambda_events import Context, http_event, invoke, load_function
 from tests.unit.test_settlement_fakechain import FakeChain
 
@@ -79,7 +79,7 @@ class World:
 
 def lock(stack: int, lock_id: str, units: int) -> None:
     """What network/locks.py does: reserve units on the stack and keep the lock in its ``locks`` map."""
-    pk = keys.stack_pk(stack)
+    pk = items.stack_pk(stack)
     with contextlib.suppress(store.TransactionFailed):
         store.transact(
             [
@@ -216,7 +216,7 @@ def test_sampling_settlement_runs_to_complete_and_pays_once(world: World, aws_en
     assert row["attestation_status"] == "Pending" and row["requested_attestation_nodes"] == "[2]"
     assert (row["received_attestations"], row["required_attestations"], row["settlement_complete"]) == (0, 1, False)
     assert row["num_claimed_compute_units"] == 400 and row["stack_id"] == f"0xstack{stack}"
-    assert store.get(keys.stack_pk(stack), "STACK")["in_settle_period"] is True  # same transaction as the ticket
+    assert store.get(items.stack_pk(stack), "STACK")["in_settle_period"] is True  # same transaction as the ticket
 
     # the worker attests for node 2 (nodeplane holds its key); the window is still open, so no claim yet
     assert drain(aws_env["SETTLEMENT_QUEUE_URL"]) >= 1
@@ -237,7 +237,7 @@ def test_sampling_settlement_runs_to_complete_and_pays_once(world: World, aws_en
     for event in world.chain.log:
         assert projection.apply(event) is False
     assert dict(world.chain.calls) == before and claimed() == [row]
-    assert store.get(keys.stack_pk(stack), "STACK")["is_claimed"] is True
+    assert store.get(items.stack_pk(stack), "STACK")["is_claimed"] is True
 
 
 def test_a_node_that_is_not_the_operators_is_404(world: World):
@@ -266,7 +266,7 @@ def test_disagreeing_attestation_opens_a_dispute_that_resolves(world: World, aws
     drain(aws_env["SETTLEMENT_QUEUE_URL"])
     ticket = settlement.ticket(stack)
     assert ticket["settlement_status"] == settlement.DISPUTED and ticket["is_in_dispute"] is True
-    assert store.get(keys.stack_pk(stack), "DISPUTE#000000000002")["original_node_id"] == 1
+    assert store.get(items.stack_pk(stack), "DISPUTE#000000000002")["original_node_id"] == 1
     [row] = claimed()
     assert row["attestation_status"] == "Pending" and row["received_attestations"] == 1
 
@@ -280,7 +280,7 @@ def test_disagreeing_attestation_opens_a_dispute_that_resolves(world: World, aws
     [row] = claimed()
     assert row["attestation_status"] == "Failed" and row["settlement_complete"] is False
     assert world.chain.payments == [] and world.chain.calls["claim_funds"] == 0
-    assert store.get(keys.stack_pk(stack), "STACK")["in_settle_period"] is False
+    assert store.get(items.stack_pk(stack), "STACK")["in_settle_period"] is False
 
 
 def test_admin_resolution_against_the_node_fails_the_ticket(world: World, aws_env: dict[str, Any]):
@@ -370,7 +370,7 @@ def test_a_claim_in_flight_elsewhere_makes_the_worker_look_again_soon(world: Wor
     drain(aws_env["SETTLEMENT_QUEUE_URL"])
     pass_window(world)
     # the operator's POST /daemon/claim_funds is inside its chain call right now
-    step = {"pk": keys.stack_pk(stack), "sk": "STEP#claim", "entity": "chain_step", "state": "started"}
+    step = {"pk": items.stack_pk(stack), "sk": "STEP#claim", "entity": "chain_step", "state": "started"}
     store.transact([store.put(step | {"step": "claim", "started_at": clock.now()})])
     assert run_worker(job_event(stack)) == set() and world.chain.calls["claim_funds"] == 0
     assert settlement.ticket(stack)["next_action"] == "claim"
@@ -412,7 +412,7 @@ def test_the_chains_dispute_resolution_settles_or_fails_the_ticket(world: World,
     lost_ticket = settlement.ticket(lost)
     assert lost_ticket["settlement_status"] == settlement.FAILED and lost_ticket["user_refund_amount"] == 1000
     assert "gsi3pk" not in lost_ticket
-    assert store.get(keys.stack_pk(lost), "STACK")["is_locked"] is True
+    assert store.get(items.stack_pk(lost), "STACK")["is_locked"] is True
     pass_window(world)
     drain(url)
     assert world.chain.payments == [("claim_funds", won, 900)]
@@ -450,18 +450,18 @@ def test_usage_past_95_percent_auto_claims_through_the_queue(world: World, aws_e
     assert world.chain.payments == [("claim_funds_for_stacks", stack, 950)]
     [row] = claimed()
     assert row["settlement_complete"] is True
-    assert store.get(keys.stack_pk(stack), "STACK")["is_claimed"] is True
+    assert store.get(items.stack_pk(stack), "STACK")["is_claimed"] is True
 
 
 def test_a_rejected_confidential_claim_fails_and_frees_the_stack(world: World, aws_env: dict[str, Any]):
     stack = world.stack(world.confidential_task)
     world.chain.stacks[stack]["claimed"] = True  # the chain will refuse the claim
     assert world.report(stack, 950).body["claim_requested"] is True
-    assert store.get(keys.stack_pk(stack), "STACK")["is_locked_for_claim"] is True
+    assert store.get(items.stack_pk(stack), "STACK")["is_locked_for_claim"] is True
     assert drain(aws_env["SETTLEMENT_QUEUE_URL"]) == 1  # handled, not retried until the DLQ
     ticket = settlement.ticket(stack)
     assert ticket["settlement_status"] == settlement.FAILED and "EStackNotClaimable" in ticket["failure_reason"]
-    item = store.get(keys.stack_pk(stack), "STACK")
+    item = store.get(items.stack_pk(stack), "STACK")
     assert item["is_locked_for_claim"] is False and item["in_settle_period"] is False
     assert claimed()[0]["attestation_status"] == "Failed"
 
@@ -477,7 +477,7 @@ def test_usage_replay_counts_once_and_bad_signatures_are_rejected(world: World):
     assert world.report(stack, 150, request_id="r1", lock_id="L1").status == 200
     replay = world.report(stack, 150, request_id="r1", lock_id="L1")
     assert replay.status == 200 and replay.body["replayed"] is True and replay.body["already_computed_units"] == 150
-    item = store.get(keys.stack_pk(stack), "STACK")
+    item = store.get(items.stack_pk(stack), "STACK")
     assert (item["already_computed_units"], item["locked_compute_units"], item["available_units"]) == (150, 0, 850)
 
     digest = usage.usage_digest(stack, 1, 10, None, "r2")
@@ -489,7 +489,7 @@ def test_usage_replay_counts_once_and_bad_signatures_are_rejected(world: World):
     assert reply.status == 400 and reply.body["error"]["code"] == "REQUEST_ERROR"
     too_much = world.report(stack, 851)
     assert too_much.status == 409
-    assert store.get(keys.stack_pk(stack), "STACK")["already_computed_units"] == 150
+    assert store.get(items.stack_pk(stack), "STACK")["already_computed_units"] == 150
 
 
 def test_usage_invariant_holds_over_a_random_sequence(world: World):
@@ -499,7 +499,7 @@ def test_usage_invariant_holds_over_a_random_sequence(world: World):
     stack = world.stack(world.sampling_task, units=5000)
     open_locks: dict[str, int] = {}
     for i in range(60):
-        item = store.get(keys.stack_pk(stack), "STACK")
+        item = store.get(items.stack_pk(stack), "STACK")
         if rng.random() < 0.5 and item["available_units"] > 0:
             m = rng.randint(1, min(400, item["available_units"]))
             lock(stack, f"L{i}", m)
@@ -514,7 +514,7 @@ def test_usage_invariant_holds_over_a_random_sequence(world: World):
             if rng.random() < 0.2:  # a replay never counts twice
                 again = world.report(stack, n, lock_id=lock_id, request_id=f"r{i}")
                 assert again.status in (200, 409)
-        item = store.get(keys.stack_pk(stack), "STACK")
+        item = store.get(items.stack_pk(stack), "STACK")
         total, done, locked = item["num_compute_units"], item["already_computed_units"], item["locked_compute_units"]
         assert done + locked <= total and item["available_units"] == total - done - locked
         assert locked == sum(open_locks.values())

@@ -10,7 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from nodeplane.errors import Unprocessable
-from nodeplane.network import locks
+from nodeplane.network import items, locks
 
 
 def stack(total: int = 100_000, **extra: Any) -> dict[str, Any]:
@@ -112,4 +112,4 @@ def test_only_a_32_byte_key_at_the_current_rotation_is_valid() -> None:
 
 @given(st.integers(0, 10**14), st.integers(0, 10**14), st.integers(1, 10**9))
 def test_expiry_keys_sort_like_times(a: int, b: int, stack_id: int) -> None:
-    assert (locks.expiry_sk(a, stack_id) <= locks.expiry_sk(b, stack_id)) == (a <= b)
+    assert (items.lock_expiry_sk(a, stack_id) <= items.lock_expiry_sk(b, stack_id)) == (a <= b)

@@ -10,7 +10,7 @@ from typing import Any
 
 from nodeplane import store
 from nodeplane.errors import BadRequest, Conflict, DomainError, NotFound
-from nodeplane.network import chainops, keys, operators, projection
+from nodeplane.network import chainops, items, operators, projection
 
 
 class ChainFailure(DomainError):
@@ -59,8 +59,8 @@ def register_node(tenant: str) -> dict[str, Any]:
 
 def operator_nodes(tenant: str) -> list[int]:
     address = operators.address_of(tenant)
-    items, _ = store.query("gsi2pk", keys.operator_nodes_pk(address), sk_name="gsi2sk", index="gsi2", limit=200)
-    return [int(i["node_small_id"]) for i in items]
+    rows, _ = store.query("gsi2pk", items.operator_nodes_pk(address), sk_name="gsi2sk", index="gsi2", limit=200)
+    return [int(i["node_small_id"]) for i in rows]
 
 
 def _nodes(tenant: str, node_small_id: int | None) -> list[int]:
@@ -75,7 +75,7 @@ def _nodes(tenant: str, node_small_id: int | None) -> list[int]:
 
 
 def _task(task_small_id: int) -> dict[str, Any]:
-    task = store.get(keys.task_pk(task_small_id), "TASK")
+    task = store.get(items.task_pk(task_small_id), "TASK")
     if not task:
         raise NotFound(f"unknown task {task_small_id}")
     if task.get("is_deprecated"):
@@ -89,7 +89,7 @@ def subscribe(tenant: str, task_small_id: int, price: int, node_small_id: int | 
     _task(task_small_id)
     nodes = _nodes(tenant, node_small_id)
     for node in nodes:
-        subscribed = store.get(keys.node_pk(node), keys.sub_sk(task_small_id)) is not None
+        subscribed = store.get(items.node_pk(node), items.sub_sk(task_small_id)) is not None
         if update and not subscribed:
             raise Conflict(f"node {node} is not subscribed to task {task_small_id}")
         if not update and subscribed:
@@ -102,7 +102,7 @@ def unsubscribe(tenant: str, task_small_id: int, node_small_id: int | None) -> s
     _task(task_small_id)
     nodes = _nodes(tenant, node_small_id)
     for node in nodes:
-        if store.get(keys.node_pk(node), keys.sub_sk(task_small_id)) is None:
+        if store.get(items.node_pk(node), items.sub_sk(task_small_id)) is None:
             raise Conflict(f"node {node} is not subscribed to task {task_small_id}")
     return _outcome(
         _ops().operator_calls(operators.address_of(tenant), nodes, "unsubscribe_node_from_task", [task_small_id])
@@ -118,7 +118,7 @@ def publish_public_key(tenant: str, node_small_id: int, public_key_b64: str, dev
     if len(key) != 32:
         raise BadRequest("public_key must be a 32-byte X25519 key")
     _nodes(tenant, node_small_id)
-    rotation = store.get(keys.KEYROT, "CURRENT")
+    rotation = store.get(items.KEYROT, "CURRENT")
     counter = int(rotation["key_rotation_counter"]) if rotation else 0
     return _outcome(
         _ops().operator_calls(
@@ -128,7 +128,7 @@ def publish_public_key(tenant: str, node_small_id: int, public_key_b64: str, dev
 
 
 def tasks(limit: int = 200) -> list[dict[str, Any]]:
-    items, _ = store.query("gsi1pk", keys.TASKS, sk_name="gsi1sk", index="gsi1", limit=limit)
+    rows, _ = store.query("gsi1pk", items.TASKS, sk_name="gsi1sk", index="gsi1", limit=limit)
     fields = (
         "task_small_id",
         "task_id",
@@ -139,13 +139,13 @@ def tasks(limit: int = 200) -> list[dict[str, Any]]:
         "security_level",
         "minimum_reputation_score",
     )
-    return [{f: i.get(f) for f in fields} for i in items]
+    return [{f: i.get(f) for f in fields} for i in rows]
 
 
 def subscriptions(tenant: str, node_small_id: int | None) -> list[dict[str, Any]]:
     out = []
     for node in _nodes(tenant, node_small_id) if node_small_id is not None else operator_nodes(tenant):
-        items, _ = store.query("pk", keys.node_pk(node), sk_prefix="SUB#", limit=200)
+        rows, _ = store.query("pk", items.node_pk(node), sk_prefix=items.SUB_PREFIX, limit=200)
         out += [
             {
                 "node_small_id": node,
@@ -154,6 +154,6 @@ def subscriptions(tenant: str, node_small_id: int | None) -> list[dict[str, Any]
                 "max_num_compute_units": i["max_num_compute_units"],
                 "valid": i.get("valid", True),
             }
-            for i in items
+            for i in rows
         ]
     return out

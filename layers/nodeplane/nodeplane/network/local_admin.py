@@ -73,10 +73,10 @@ def _buy_stack(ctx: AdminContext, args: argparse.Namespace) -> int:
     from nodeplane import store
     from nodeplane.chain.ledger import stack_cost
     from nodeplane.errors import DomainError
-    from nodeplane.network import balances, chainops, keys, projection
+    from nodeplane.network import balances, chainops, items, projection
     from nodeplane.store.dynamo import TransactionFailed
 
-    task = store.get(keys.task_pk(args.task), "TASK")
+    task = store.get(items.task_pk(args.task), "TASK")
     if not task:
         print(json.dumps({"error": f"unknown task {args.task}"}))
         return 1

@@ -9,7 +9,7 @@ public key of the node that serves the stack. Selection, as the Atoma proxy does
    valid current key, capped at that price. The contract draws the node among subscribers at or below the
    cap, so the answer names the node the StackCreatedEvent selected, not necessarily the cheapest.
 
-Layout added to the stack item (``STACK#<stack>`` / ``STACK``, see keys.py) and next to it:
+Layout added to the stack item (``STACK#<stack>`` / ``STACK``, see items.py) and next to it:
 
 | what           | where                                    | attributes                                        |
 |----------------|------------------------------------------|---------------------------------------------------|
@@ -38,7 +38,7 @@ from typing import Any
 
 from nodeplane import clock, store
 from nodeplane.errors import DomainError, Unavailable, Unprocessable
-from nodeplane.network import balances, chainops, keys, projection
+from nodeplane.network import balances, chainops, items, projection
 from nodeplane.settings import settings
 from nodeplane.store.dynamo import TransactionFailed, deserialize, serialize
 
@@ -53,7 +53,6 @@ MAX_TIMEOUT_SECONDS = 3600
 STACK_SIZE = 1_000_000  # compute units bought per stack (STACK_SIZE_TO_BUY of the proxy)
 # Live locks per stack; bounds the stack item's size (and so the write cost of every reservation).
 MAX_LOCKS_PER_STACK = 128
-EXPIRY_SHARDS = 4  # spreads the expiry index over a few partitions
 MODEL_TASKS_LIMIT = 20
 USER_STACKS_LIMIT = 25
 SUBSCRIPTIONS_LIMIT = 10
@@ -143,18 +142,6 @@ def plan(stack: dict[str, Any], units: int, at_ms: int) -> Plan:
     return Plan(ok, drop if ok else {})
 
 
-def expiry_sk(expires_at: int, stack_small_id: int) -> str:
-    return f"{expires_at:015d}#{stack_small_id:012d}"
-
-
-def expiry_pk(stack_small_id: int) -> str:
-    return f"LOCKEXP#{stack_small_id % EXPIRY_SHARDS}"
-
-
-def guard_pk(user: str, task_small_id: int) -> str:
-    return f"PURCHASE#{user}#{task_small_id}"
-
-
 def valid_key(node: dict[str, Any] | None, rotation: int) -> str | None:
     """The node's base64 X25519 key if it is valid at the current rotation and really 32 bytes."""
     if not node or node.get("key_valid") is not True or node.get("key_rotation_counter") != rotation:
@@ -174,12 +161,12 @@ def valid_key(node: dict[str, Any] | None, rotation: int) -> str | None:
 
 
 def current_rotation() -> int | None:
-    item = store.get(keys.KEYROT, "CURRENT", consistent=False)
+    item = store.get(items.KEYROT, "CURRENT", consistent=False)
     return int(item["key_rotation_counter"]) if item else None
 
 
 def confidential_tasks(model: str) -> list[int]:
-    rows, _ = store.query("pk", keys.model_pk(model), sk_prefix="TASK#", limit=MODEL_TASKS_LIMIT)
+    rows, _ = store.query("pk", items.model_pk(model), sk_prefix=items.MODEL_TASK_PREFIX, limit=MODEL_TASKS_LIMIT)
     return [
         int(r["task_small_id"]) for r in rows if r.get("security_level") == CONFIDENTIAL and not r.get("is_deprecated")
     ]
@@ -193,7 +180,7 @@ def get_nodes(node_ids: Iterable[int]) -> dict[int, dict[str, Any]]:
     client = store.dynamodb()
     for start in range(0, len(ids), 100):
         request: dict[str, Any] = {
-            table: {"Keys": [serialize({"pk": keys.node_pk(i), "sk": "NODE"}) for i in ids[start : start + 100]]}
+            table: {"Keys": [serialize({"pk": items.node_pk(i), "sk": "NODE"}) for i in ids[start : start + 100]]}
         }
         for _ in range(5):  # unprocessed keys come back under throttling only
             response = client.batch_get_item(RequestItems=request)
@@ -208,7 +195,7 @@ def get_nodes(node_ids: Iterable[int]) -> dict[int, dict[str, Any]]:
 
 def user_stacks(user: str, task_small_id: int) -> list[dict[str, Any]]:
     rows, _ = store.query(
-        "gsi1pk", keys.user_stacks_pk(user, task_small_id), sk_name="gsi1sk", index="gsi1", limit=USER_STACKS_LIMIT
+        "gsi1pk", items.user_stacks_pk(user, task_small_id), sk_name="gsi1sk", index="gsi1", limit=USER_STACKS_LIMIT
     )
     return rows
 
@@ -218,7 +205,7 @@ def user_stacks(user: str, task_small_id: int) -> list[dict[str, Any]]:
 
 def _reserve_op(stack: dict[str, Any], lock: NewLock, user: str, step: Plan) -> store.Op:
     stack_id = int(stack["stack_small_id"])
-    new_sk = expiry_sk(lock.expires_at, stack_id)
+    new_sk = items.lock_expiry_sk(lock.expires_at, stack_id)
     delta = lock.units - step.freed
     names = {"#locks": "locks", "#new": lock.lock_id, "#user": "user"}
     values: dict[str, Any] = {
@@ -264,11 +251,11 @@ def _reserve_op(stack: dict[str, Any], lock: NewLock, user: str, step: Plan) -> 
         conds.append("gsi3sk <= :g3sk")
     else:
         sets += ["gsi3pk = :g3pk", "gsi3sk = :g3sk"]
-        values[":g3pk"] = expiry_pk(stack_id)
+        values[":g3pk"] = items.lock_expiry_pk(stack_id)
         conds.append("(attribute_not_exists(gsi3sk) OR gsi3sk >= :g3sk)")
     expression = "SET " + ", ".join(sets) + (" REMOVE " + ", ".join(removes) if removes else "")
     return store.update(
-        keys.stack_pk(stack_id),
+        items.stack_pk(stack_id),
         "STACK",
         expression,
         condition=" AND ".join(conds),
@@ -295,7 +282,7 @@ def reserve(stack: dict[str, Any], lock: NewLock, user: str) -> bool:
             store.transact([_reserve_op(item, lock, user, step)])
         except TransactionFailed as exc:
             failure = exc.failed("reserve")
-            stack_pk = keys.stack_pk(int(item["stack_small_id"]))
+            stack_pk = items.stack_pk(int(item["stack_small_id"]))
             item = failure.old if failure and failure.old else store.get(stack_pk, "STACK")
             continue
         if step.drop:
@@ -306,7 +293,7 @@ def reserve(stack: dict[str, Any], lock: NewLock, user: str) -> bool:
 
 def release(stack_small_id: int, lock_id: str) -> int:
     """Give back exactly the units of one lock, once; returns them (0 when it was already released)."""
-    stack = store.get(keys.stack_pk(stack_small_id), "STACK")
+    stack = store.get(items.stack_pk(stack_small_id), "STACK")
     lock = ((stack or {}).get("locks") or {}).get(lock_id)
     if not lock:
         return 0
@@ -315,7 +302,7 @@ def release(stack_small_id: int, lock_id: str) -> int:
         store.transact(
             [
                 store.update(
-                    keys.stack_pk(stack_small_id),
+                    items.stack_pk(stack_small_id),
                     "STACK",
                     "REMOVE #locks.#id SET available_units = available_units + :n, "
                     "locked_compute_units = locked_compute_units - :n, "
@@ -336,7 +323,7 @@ def release_expired(stack_small_id: int, at_ms: int | None = None) -> int:
     at_ms = now_ms() if at_ms is None else at_ms
     freed_total = 0
     for _ in range(RESERVE_ATTEMPTS):
-        stack = store.get(keys.stack_pk(stack_small_id), "STACK")
+        stack = store.get(items.stack_pk(stack_small_id), "STACK")
         if not stack:
             return freed_total
         locks: dict[str, Any] = stack.get("locks") or {}
@@ -361,8 +348,8 @@ def release_expired(stack_small_id: int, at_ms: int | None = None) -> int:
             values[":f"] = freed
         if remaining:
             sets += ["gsi3pk = :g3pk", "gsi3sk = :g3sk"]
-            values[":g3pk"] = expiry_pk(stack_small_id)
-            values[":g3sk"] = expiry_sk(min(remaining), stack_small_id)
+            values[":g3pk"] = items.lock_expiry_pk(stack_small_id)
+            values[":g3sk"] = items.lock_expiry_sk(min(remaining), stack_small_id)
             if stack.get("gsi3sk") == values[":g3sk"] and not expired:
                 return freed_total
         else:
@@ -377,7 +364,7 @@ def release_expired(stack_small_id: int, at_ms: int | None = None) -> int:
             store.transact(
                 [
                     store.update(
-                        keys.stack_pk(stack_small_id),
+                        items.stack_pk(stack_small_id),
                         "STACK",
                         expression,
                         condition=condition,
@@ -398,14 +385,14 @@ def sweep(*, page_size: int = 100, max_pages: int = 10) -> dict[str, int]:
     """Release expired locks of every stack whose earliest expiry has passed (the scheduled sweeper)."""
     at_ms = now_ms()
     stacks = released = 0
-    for shard in range(EXPIRY_SHARDS):
+    for shard in range(items.LOCK_EXPIRY_SHARDS):
         cursor: str | None = None
         for _ in range(max_pages):
             rows, cursor = store.query(
                 "gsi3pk",
-                f"LOCKEXP#{shard}",
+                items.lock_expiry_shard_pk(shard),
                 sk_name="gsi3sk",
-                sk_between=("0", f"{at_ms:015d}~"),
+                sk_between=("0", items.lock_expiry_until(at_ms)),
                 index="gsi3",
                 limit=page_size,
                 cursor=cursor,
@@ -456,11 +443,11 @@ def _reuse(user: str, tasks: list[int], rotation: int, new: NewLock, tried: set[
 
 
 def _reuse_one(user: str, stack_small_id: int, rotation: int, new: NewLock) -> Grant | None:
-    stack = store.get(keys.stack_pk(stack_small_id), "STACK")
+    stack = store.get(items.stack_pk(stack_small_id), "STACK")
     if not stack or not plan(stack, new.units, now_ms()).ok:
         return None
     node_id = int(stack["selected_node_id"])
-    key = valid_key(store.get(keys.node_pk(node_id), "NODE", consistent=False), rotation)
+    key = valid_key(store.get(items.node_pk(node_id), "NODE", consistent=False), rotation)
     if key and reserve(stack, new, user):
         return Grant(node_id, key, stack_small_id, None, new.lock_id, new.units, new.expires_at)
     return None
@@ -471,7 +458,7 @@ def _cheapest_offer(tasks: list[int], rotation: int) -> tuple[int, int] | None:
     offers: list[dict[str, Any]] = []
     for task in tasks:
         rows, _ = store.query(
-            "gsi1pk", keys.subs_index_pk(task), sk_name="gsi1sk", index="gsi1", limit=SUBSCRIPTIONS_LIMIT
+            "gsi1pk", items.subs_index_pk(task), sk_name="gsi1sk", index="gsi1", limit=SUBSCRIPTIONS_LIMIT
         )
         offers += [r for r in rows if r.get("valid", True) and not r.get("deprecated")]
     if not offers:
@@ -490,7 +477,7 @@ def _take_guard(user: str, task: int, holder: str) -> bool:
         store.transact(
             [
                 store.update(
-                    guard_pk(user, task),
+                    items.purchase_guard_pk(user, task),
                     "GUARD",
                     "SET holder = :h, lease_until = :until, #ttl = :ttl, entity = :e",
                     condition="attribute_not_exists(pk) OR lease_until < :now",
@@ -518,7 +505,11 @@ def _free_guard(user: str, task: int, holder: str, stack_small_id: int | None) -
         values[":s"] = stack_small_id
     try:
         store.transact(
-            [store.update(guard_pk(user, task), "GUARD", expression, condition="holder = :h", values=values)]
+            [
+                store.update(
+                    items.purchase_guard_pk(user, task), "GUARD", expression, condition="holder = :h", values=values
+                )
+            ]
         )
     except TransactionFailed:
         logger.warning("purchase guard of %s/%s expired before the purchase finished", user, task)
@@ -537,7 +528,7 @@ def _buy(user: str, model: str, tasks: list[int], rotation: int, new: NewLock, t
             grant = _reuse(user, [task], rotation, new, tried)
             if grant:
                 return grant
-        guard = store.get(guard_pk(user, task), "GUARD")
+        guard = store.get(items.purchase_guard_pk(user, task), "GUARD")
         last = guard.get("last_stack_small_id") if guard else None
         if last is not None and int(last) not in tried:
             # the index may not show a stack bought a moment ago yet; the guard names it, consistently
@@ -576,7 +567,7 @@ def _purchase(user: str, task: int, price: int, rotation: int, new: NewLock) -> 
         raise Unavailable("Failed to acquire a new stack on chain; your balance was refunded, retry later")
     stack_small_id = projection.small(data["stack_small_id"])
     node_id = projection.small(data["selected_node_id"])
-    key = valid_key(store.get(keys.node_pk(node_id), "NODE"), rotation)
+    key = valid_key(store.get(items.node_pk(node_id), "NODE"), rotation)
     item = projection.stack_item(data, task={"security_level": CONFIDENTIAL}, user=user)
     item["purchase_digest"] = digest
     if key:
@@ -585,15 +576,15 @@ def _purchase(user: str, task: int, price: int, rotation: int, new: NewLock) -> 
         item["locked_compute_units"] = new.units
         item["locks"] = {new.lock_id: {"units": new.units, "expires_at": new.expires_at}}
         item["lock_version"] = 1
-        item["gsi3pk"] = expiry_pk(stack_small_id)
-        item["gsi3sk"] = expiry_sk(new.expires_at, stack_small_id)
+        item["gsi3pk"] = items.lock_expiry_pk(stack_small_id)
+        item["gsi3sk"] = items.lock_expiry_sk(new.expires_at, stack_small_id)
     else:
         item["locks"] = {}
     try:
         store.transact([store.put(item, condition="attribute_not_exists(pk)", label="stack")])
     except TransactionFailed:
         _adopt(stack_small_id, item, user)
-        if key and not reserve(store.get(keys.stack_pk(stack_small_id), "STACK") or {}, new, user):
+        if key and not reserve(store.get(items.stack_pk(stack_small_id), "STACK") or {}, new, user):
             key = None
     if not key:
         raise Unavailable(
@@ -609,7 +600,7 @@ def _adopt(stack_small_id: int, item: dict[str, Any], user: str) -> None:
         store.transact(
             [
                 store.update(
-                    keys.stack_pk(stack_small_id),
+                    items.stack_pk(stack_small_id),
                     "STACK",
                     "SET #user = :u, gsi1pk = :g1, gsi1sk = :g1s, purchase_digest = :d",
                     condition="attribute_not_exists(#user) OR #user = :u",

@@ -1,10 +1,5 @@
-"""Node operators' Sui keys: imported once, stored envelope-encrypted, never returned.
-
-| item              | pk                  | sk    | attributes                          |
-|-------------------|---------------------|-------|-------------------------------------|
-| operator identity | OPERATOR#<tenant>   | SUI   | sui_address                         |
-| operator key      | OPKEY#<address>     | KEY   | tenant, scheme, sealed keystore     |
-| nodeplane wallets | CHAINKEY#<purpose>  | KEY   | address, sealed keystore            |
+"""Node operators' Sui keys: imported once, stored envelope-encrypted, never returned (items ``OPERATOR#``,
+``OPKEY#`` and ``CHAINKEY#`` in items.py); and who operates which network node.
 """
 
 from __future__ import annotations
@@ -14,6 +9,7 @@ from typing import Any
 
 from nodeplane import clock, store
 from nodeplane.errors import BadRequest, Conflict, Forbidden
+from nodeplane.network import items
 from nodeplane.security import kms
 from nodeplane.settings import settings
 from nodeplane.store.dynamo import TransactionFailed
@@ -39,7 +35,7 @@ def import_key(tenant: str, keystore: str) -> str:
             [
                 store.put(
                     {
-                        "pk": f"OPKEY#{address}",
+                        "pk": items.operator_key_pk(address),
                         "sk": "KEY",
                         "tenant": tenant,
                         "scheme": pair.flag,
@@ -50,7 +46,7 @@ def import_key(tenant: str, keystore: str) -> str:
                     values={":t": tenant},
                     label="key",
                 ),
-                store.put({"pk": f"OPERATOR#{tenant}", "sk": "SUI", "sui_address": address}),
+                store.put({"pk": items.operator_pk(tenant), "sk": "SUI", "sui_address": address}),
             ]
         )
     except TransactionFailed as exc:
@@ -59,7 +55,7 @@ def import_key(tenant: str, keystore: str) -> str:
 
 
 def address_of(tenant: str) -> str:
-    item = store.get(f"OPERATOR#{tenant}", "SUI")
+    item = store.get(items.operator_pk(tenant), "SUI")
     if not item:
         raise Forbidden("import your operator key first (POST /daemon/keys)")
     return str(item["sui_address"])
@@ -70,7 +66,7 @@ def keypair(address: str) -> Any:
     from nodeplane.chain.keys import Keypair
     from nodeplane.chain.signers import open_keystore
 
-    item = store.get(f"OPKEY#{address.lower()}", "KEY")
+    item = store.get(items.operator_key_pk(address.lower()), "KEY")
     if not item:
         raise Forbidden(f"nodeplane holds no key for {address}")
     return Keypair.from_keystore(open_keystore(kms(), item["sealed"], _context(address.lower())))
@@ -81,7 +77,7 @@ def wallet(purpose: str) -> Any:
     from nodeplane.chain.keys import Keypair
     from nodeplane.chain.signers import open_keystore, seal_keystore
 
-    item = store.get(f"CHAINKEY#{purpose}", "KEY")
+    item = store.get(items.chain_key_pk(purpose), "KEY")
     if item is None:
         pair = Keypair.generate("ed25519")
         sealed = seal_keystore(kms(), settings().kms_key_id, pair.to_keystore(), _context(pair.address))
@@ -89,11 +85,11 @@ def wallet(purpose: str) -> Any:
             store.transact(
                 [
                     store.put(
-                        {"pk": f"CHAINKEY#{purpose}", "sk": "KEY", "address": pair.address, "sealed": sealed},
+                        {"pk": items.chain_key_pk(purpose), "sk": "KEY", "address": pair.address, "sealed": sealed},
                         condition="attribute_not_exists(pk)",
                     )
                 ]
             )
-        item = store.get(f"CHAINKEY#{purpose}", "KEY")
+        item = store.get(items.chain_key_pk(purpose), "KEY")
     assert item is not None
     return Keypair.from_keystore(open_keystore(kms(), item["sealed"], _context(item["address"])))

@@ -9,7 +9,7 @@ from collections.abc import Callable
 from typing import Any
 
 from nodeplane import clock, store
-from nodeplane.network import keys
+from nodeplane.network import items
 from nodeplane.store.dynamo import TransactionFailed
 
 logger = logging.getLogger("nodeplane.projection")
@@ -39,7 +39,7 @@ def event_name(event: dict[str, Any]) -> str:
 def _marker(event: dict[str, Any]) -> store.Op:
     return store.put(
         {
-            "pk": f"CHAINEVENT#{event['id']['txDigest']}",
+            "pk": items.chain_event_pk(event["id"]["txDigest"]),
             "sk": str(event["id"]["eventSeq"]),
             "type": event_name(event),
             "applied_at": clock.iso(),
@@ -92,15 +92,15 @@ def _node_registered(data: dict[str, Any], event: dict[str, Any]) -> tuple[list[
     node = small(data["node_small_id"])
     sender = str(event["sender"]).lower()
     item = {
-        "pk": keys.node_pk(node),
+        "pk": items.node_pk(node),
         "sk": "NODE",
         "entity": "network_node",
         "node_small_id": node,
         "badge_id": data["badge_id"],
         "sui_address": sender,
         "registered_at": clock.iso(),
-        "gsi2pk": keys.operator_nodes_pk(sender),
-        "gsi2sk": f"{node:012d}",
+        "gsi2pk": items.operator_nodes_pk(sender),
+        "gsi2sk": items.small_id_sk(node),
     }
     return [store.put(item, condition="attribute_not_exists(pk)")], None
 
@@ -114,14 +114,14 @@ def _sub_ops(data: dict[str, Any], *, new: bool) -> list[store.Op]:
         ":valid": True,
         ":task": task,
         ":node": node,
-        ":gpk": keys.subs_index_pk(task),
-        ":gsk": keys.price_key(price, node),
+        ":gpk": items.subs_index_pk(task),
+        ":gsk": items.price_key(price, node),
         ":e": "subscription",
     }
     return [
         store.update(
-            keys.node_pk(node),
-            keys.sub_sk(task),
+            items.node_pk(node),
+            items.sub_sk(task),
             "SET entity = :e, task_small_id = :task, node_small_id = :node, "
             "price_per_one_million_compute_units = :price, max_num_compute_units = :max, valid = :valid, "
             "gsi1pk = :gpk, gsi1sk = :gsk",
@@ -142,7 +142,7 @@ def _sub_updated(data: dict[str, Any], event: dict[str, Any]) -> tuple[list[stor
 
 @handles("NodeUnsubscribedFromTaskEvent")
 def _unsubscribed(data: dict[str, Any], event: dict[str, Any]) -> tuple[list[store.Op], None]:
-    return [store.delete(keys.node_pk(small(data["node_small_id"])), keys.sub_sk(small(data["task_small_id"])))], None
+    return [store.delete(items.node_pk(small(data["node_small_id"])), items.sub_sk(small(data["task_small_id"])))], None
 
 
 @handles("TaskRegisteredEvent")
@@ -151,7 +151,7 @@ def _task_registered(data: dict[str, Any], event: dict[str, Any]) -> tuple[list[
     model = data.get("model_name")
     level = small(data.get("security_level", 0))
     item = {
-        "pk": keys.task_pk(task),
+        "pk": items.task_pk(task),
         "sk": "TASK",
         "entity": "task",
         "task_small_id": task,
@@ -163,16 +163,16 @@ def _task_registered(data: dict[str, Any], event: dict[str, Any]) -> tuple[list[
         "minimum_reputation_score": (
             small(data["minimum_reputation_score"]) if data.get("minimum_reputation_score") is not None else None
         ),
-        "gsi1pk": keys.TASKS,
-        "gsi1sk": f"{task:012d}",
+        "gsi1pk": items.TASKS,
+        "gsi1sk": items.small_id_sk(task),
     }
     ops = [store.put({k: v for k, v in item.items() if v is not None})]
     if model:
         ops.append(
             store.put(
                 {
-                    "pk": keys.model_pk(model),
-                    "sk": f"TASK#{task:012d}",
+                    "pk": items.model_pk(model),
+                    "sk": items.model_task_sk(task),
                     "task_small_id": task,
                     "security_level": level,
                     "is_deprecated": False,
@@ -189,7 +189,7 @@ def _task_deprecated(data: dict[str, Any], event: dict[str, Any]) -> tuple[list[
     cursor: str | None = None
     while True:
         subs, cursor = store.query(
-            "gsi1pk", keys.subs_index_pk(task), sk_name="gsi1sk", index="gsi1", limit=50, cursor=cursor
+            "gsi1pk", items.subs_index_pk(task), sk_name="gsi1sk", index="gsi1", limit=50, cursor=cursor
         )
         if subs:
             store.transact(
@@ -200,10 +200,10 @@ def _task_deprecated(data: dict[str, Any], event: dict[str, Any]) -> tuple[list[
             )
         if not cursor:
             break
-    item = store.get(keys.task_pk(task), "TASK") or {}
+    item = store.get(items.task_pk(task), "TASK") or {}
     ops = [
         store.update(
-            keys.task_pk(task),
+            items.task_pk(task),
             "TASK",
             "SET is_deprecated = :t, deprecated_at_epoch = :e",
             values={":t": True, ":e": small(data.get("epoch", 0))},
@@ -212,7 +212,10 @@ def _task_deprecated(data: dict[str, Any], event: dict[str, Any]) -> tuple[list[
     if item.get("model_name"):
         ops.append(
             store.update(
-                keys.model_pk(item["model_name"]), f"TASK#{task:012d}", "SET is_deprecated = :t", values={":t": True}
+                items.model_pk(item["model_name"]),
+                items.model_task_sk(task),
+                "SET is_deprecated = :t",
+                values={":t": True},
             )
         )
     return ops, None
@@ -223,7 +226,12 @@ def _key_rotation(data: dict[str, Any], event: dict[str, Any]) -> tuple[list[sto
     counter = small(data["key_rotation_counter"])
     return [
         store.put(
-            {"pk": keys.KEYROT, "sk": "CURRENT", "key_rotation_counter": counter, "epoch": small(data.get("epoch", 0))},
+            {
+                "pk": items.KEYROT,
+                "sk": "CURRENT",
+                "key_rotation_counter": counter,
+                "epoch": small(data.get("epoch", 0)),
+            },
             condition="attribute_not_exists(pk) OR key_rotation_counter < :c",
             values={":c": counter},
             label="rotation",
@@ -237,7 +245,7 @@ def _public_key(data: dict[str, Any], event: dict[str, Any]) -> tuple[list[store
     counter = small(data["key_rotation_counter"])
     return [
         store.update(
-            keys.node_pk(node),
+            items.node_pk(node),
             "NODE",
             "SET public_key = :pk, key_rotation_counter = :c, key_epoch = :e, device_type = :d, key_valid = :v",
             condition="attribute_exists(pk) AND "
@@ -261,7 +269,7 @@ def stack_item(data: dict[str, Any], *, task: dict[str, Any] | None, user: str |
     price = small(data["price_per_one_million_compute_units"])
     task_id = small(data["task_small_id"])
     item: dict[str, Any] = {
-        "pk": keys.stack_pk(stack),
+        "pk": items.stack_pk(stack),
         "sk": "STACK",
         "entity": "stack",
         "stack_small_id": stack,
@@ -278,25 +286,25 @@ def stack_item(data: dict[str, Any], *, task: dict[str, Any] | None, user: str |
         "is_claimed": False,
         "in_settle_period": False,
         "created_at": clock.iso(),
-        "gsi2pk": keys.node_stacks_pk(node),
-        "gsi2sk": f"{stack:012d}",
+        "gsi2pk": items.node_stacks_pk(node),
+        "gsi2sk": items.small_id_sk(stack),
     }
     if user:
         item["user"] = user
-        item["gsi1pk"] = keys.user_stacks_pk(user, task_id)
-        item["gsi1sk"] = keys.price_key(price, stack)
+        item["gsi1pk"] = items.user_stacks_pk(user, task_id)
+        item["gsi1sk"] = items.price_key(price, stack)
     return item
 
 
 @handles("StackCreatedEvent")
 def _stack_created(data: dict[str, Any], event: dict[str, Any]) -> tuple[list[store.Op], list[store.Op]]:
-    task = store.get(keys.task_pk(small(data["task_small_id"])), "TASK")
+    task = store.get(items.task_pk(small(data["task_small_id"])), "TASK")
     item = stack_item(data, task=task, user=None)
     return [store.put(item, condition="attribute_not_exists(pk)", label="stack")], []
 
 
 def cursor() -> str | None:
-    item = store.get(keys.CURSOR_PK, "CURSOR")
+    item = store.get(items.CURSOR_PK, "CURSOR")
     return str(item["cursor"]) if item and item.get("cursor") else None
 
 
@@ -312,7 +320,7 @@ def save_cursor(value: str | None, previous: str | None) -> None:
         store.transact(
             [
                 store.put(
-                    {"pk": keys.CURSOR_PK, "sk": "CURSOR", "cursor": value, "updated_at": clock.iso()},
+                    {"pk": items.CURSOR_PK, "sk": "CURSOR", "cursor": value, "updated_at": clock.iso()},
                     condition=condition,
                     names={"#c": "cursor"},
                     values=values or None,

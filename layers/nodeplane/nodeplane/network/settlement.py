@@ -4,7 +4,7 @@ Items (single table, all under the stack's partition ``STACK#<stack>``, next to 
 
 | item                | sk                 | gsi1 (pk / sk)               | gsi3 (pk / sk)                      |
 |---------------------|--------------------|------------------------------|-------------------------------------|
-| settlement ticket   | TICKET             | NTICKET#<node> / <stack:012> | SETTLEMENTS / <due:012>#<stack:012> |
+| settlement ticket   | TICKET             | NTICKET#<node> / <stack:012> | items.SETTLEMENTS / <due:012>#<stack:012> |
 | attestation dispute | DISPUTE#<node:012> |                              |                                     |
 | chain step guard    | STEP#<name>        |                              |                                     |
 
@@ -64,7 +64,7 @@ from typing import Any
 
 from nodeplane import clock, queue, store
 from nodeplane.errors import Conflict, DomainError, Forbidden, NotFound, Retry
-from nodeplane.network import chainops, keys, projection
+from nodeplane.network import chainops, items, projection
 from nodeplane.network.chainops import TxOutcome
 from nodeplane.network.projection import small
 from nodeplane.settings import settings
@@ -74,7 +74,6 @@ logger = logging.getLogger("nodeplane.settlement")
 
 CONFIDENTIAL, SAMPLING_CONSENSUS = 1, 2
 EXTRA_ATTESTATION_NODES = 1  # db.move: one extra node per sampled settlement
-SETTLEMENTS = "SETTLEMENTS"
 ZERO32 = "00" * 32
 
 ATTESTING, SETTLED, DISPUTED, CLAIMING, COMPLETE, FAILED = (
@@ -139,7 +138,7 @@ class StepInFlight(Retry):
 
 def operator_address(tenant: str) -> str | None:
     """The Sui address whose key ``tenant`` registered with nodeplane (item OPERATOR#<tenant>/SUI)."""
-    item = store.get(f"OPERATOR#{tenant}", "SUI")
+    item = store.get(items.operator_pk(tenant), "SUI")
     return str(item["sui_address"]).lower() if item and item.get("sui_address") else None
 
 
@@ -150,7 +149,7 @@ def node_address(node_small_id: int) -> str:
     """The node's Sui address; immutable once registered (the registration's sender), so cached per container."""
     key = (settings().table_name, node_small_id)
     if key not in _node_addresses:
-        node = store.get(keys.node_pk(node_small_id), "NODE")
+        node = store.get(items.node_pk(node_small_id), "NODE")
         if not node or not node.get("sui_address"):
             return ""
         _node_addresses[key] = str(node["sui_address"]).lower()
@@ -159,7 +158,7 @@ def node_address(node_small_id: int) -> str:
 
 def holds_operator_key(address: str) -> bool:
     """Whether nodeplane can sign for ``address`` (its key is stored as OPKEY#<address>/KEY)."""
-    return store.get(f"OPKEY#{address.lower()}", "KEY") is not None
+    return store.get(items.operator_key_pk(address.lower()), "KEY") is not None
 
 
 # --- the proof scheme ---------------------------------------------------------------------------------------
@@ -194,11 +193,7 @@ def _hex(value: Any) -> str:
 
 
 def ticket(stack_small_id: int) -> dict[str, Any] | None:
-    return store.get(keys.stack_pk(stack_small_id), "TICKET")
-
-
-def _due(ts: float, stack: int) -> str:
-    return f"{int(ts):012d}#{stack:012d}"
+    return store.get(items.stack_pk(stack_small_id), "TICKET")
 
 
 def attestation_status(item: dict[str, Any]) -> str:
@@ -234,10 +229,10 @@ def node_tickets(node_small_id: int) -> list[dict[str, Any]]:
     out: list[dict[str, Any]] = []
     cursor: str | None = None
     while True:
-        items, cursor = store.query(
-            "gsi1pk", keys.node_tickets_pk(node_small_id), sk_name="gsi1sk", index="gsi1", limit=100, cursor=cursor
+        rows, cursor = store.query(
+            "gsi1pk", items.node_tickets_pk(node_small_id), sk_name="gsi1sk", index="gsi1", limit=100, cursor=cursor
         )
-        out.extend(items)
+        out.extend(rows)
         if not cursor:
             return out
 
@@ -246,10 +241,10 @@ def operator_node_ids(address: str) -> list[int]:
     ids: list[int] = []
     cursor: str | None = None
     while True:
-        items, cursor = store.query(
-            "gsi2pk", keys.operator_nodes_pk(address), sk_name="gsi2sk", index="gsi2", limit=100, cursor=cursor
+        rows, cursor = store.query(
+            "gsi2pk", items.operator_nodes_pk(address), sk_name="gsi2sk", index="gsi2", limit=100, cursor=cursor
         )
-        ids.extend(int(i["node_small_id"]) for i in items)
+        ids.extend(int(i["node_small_id"]) for i in rows)
         if not cursor:
             return ids
 
@@ -266,7 +261,7 @@ def claimed_stacks(tenant: str, node_small_id: int | None = None) -> list[dict[s
 
 
 def _owned_node(address: str | None, node_small_id: int) -> dict[str, Any]:
-    node = store.get(keys.node_pk(node_small_id), "NODE")
+    node = store.get(items.node_pk(node_small_id), "NODE")
     if not node or not address or str(node.get("sui_address", "")).lower() != address:
         raise NotFound(f"node {node_small_id} is not one of this operator's nodes")
     return node
@@ -281,8 +276,8 @@ def _open_fields(stack: int, status: str, action: str, now: float) -> dict[str, 
         "next_action": action,
         "enqueued_at": now,
         "progress_at": now,
-        "gsi3pk": SETTLEMENTS,
-        "gsi3sk": _due(now + stall_seconds(), stack),
+        "gsi3pk": items.SETTLEMENTS,
+        "gsi3sk": items.settlement_due_sk(now + stall_seconds(), stack),
     }
 
 
@@ -296,13 +291,13 @@ def _try_settle(data: dict[str, Any], event: dict[str, Any]) -> tuple[list[store
     stack, node = small(data["stack_small_id"]), small(data["selected_node_id"])
     requested = [small(n) for n in data.get("requested_attestation_nodes") or []]
     now = clock.now()
-    stack_item = store.get(keys.stack_pk(stack), "STACK") or {}
+    stack_item = store.get(items.stack_pk(stack), "STACK") or {}
     # buffers sized 32·(1+n): slot 0 is the selected node's, slot i+1 the i-th attester's (pitfall 7)
     proofs = [_hex(data.get("committed_stack_proof"))] + [ZERO32] * len(requested)
     leaves = [_hex(data.get("stack_merkle_leaf"))] + [ZERO32] * len(requested)
     status, action = (ATTESTING, "attest") if requested else (SETTLED, "claim")
     item: dict[str, Any] = {
-        "pk": keys.stack_pk(stack),
+        "pk": items.stack_pk(stack),
         "sk": "TICKET",
         "entity": "settlement_ticket",
         "kind": "sampling",
@@ -325,14 +320,14 @@ def _try_settle(data: dict[str, Any], event: dict[str, Any]) -> tuple[list[store
         "claimable_at": now + window_seconds(),
         "deadline": now + deadline_seconds(),
         "try_settle_tx": event["id"]["txDigest"],
-        "gsi1pk": keys.node_tickets_pk(node),
-        "gsi1sk": f"{stack:012d}",
+        "gsi1pk": items.node_tickets_pk(node),
+        "gsi1sk": items.small_id_sk(stack),
         **_open_fields(stack, status, action, now),
     }
     put = store.put(item, condition="attribute_not_exists(pk)", label="ticket")
     # in_settle_period in the same transaction as the ticket (pitfall 6)
     mark = store.update(
-        keys.stack_pk(stack),
+        items.stack_pk(stack),
         "STACK",
         "SET in_settle_period = :t",
         condition="attribute_exists(pk)",
@@ -372,7 +367,7 @@ def _attestation_update(
         values |= {":leaf": leaf_hex, ":proof": proof}
     expression = "SET " + ", ".join(sets) + extra + " ADD received_attestations :one"
     return store.update(
-        keys.stack_pk(stack),
+        items.stack_pk(stack),
         "TICKET",
         expression,
         # an attestation counts once, whichever path (worker, API, poller) records it first
@@ -410,8 +405,8 @@ def _dispute(data: dict[str, Any], event: dict[str, Any]) -> tuple[list[store.Op
     now = clock.now()
     record = store.put(
         {
-            "pk": keys.stack_pk(stack),
-            "sk": f"DISPUTE#{attester:012d}",
+            "pk": items.stack_pk(stack),
+            "sk": items.dispute_sk(attester),
             "entity": "attestation_dispute",
             "stack_small_id": stack,
             "attestation_node_id": attester,
@@ -430,8 +425,8 @@ def _dispute(data: dict[str, Any], event: dict[str, Any]) -> tuple[list[store.Op
         ":d": DISPUTED,
         ":r": "resolve",
         ":by": now + dispute_resolution_seconds(),
-        ":g3": SETTLEMENTS,
-        ":g3s": _due(now, stack),
+        ":g3": items.SETTLEMENTS,
+        ":g3s": items.settlement_due_sk(now, stack),
         ":now": now,
     }
     if (ticket(stack) or {}).get("settlement_status") != ATTESTING:
@@ -450,7 +445,7 @@ def _dispute(data: dict[str, Any], event: dict[str, Any]) -> tuple[list[store.Op
     )
     # the attester was recorded already (the chain's final check failed after its leaf): mark the dispute only
     fallback = store.update(
-        keys.stack_pk(stack),
+        items.stack_pk(stack),
         "TICKET",
         "SET " + dispute_set.lstrip(", "),
         condition="attribute_exists(pk) AND settlement_status = :att",
@@ -465,9 +460,9 @@ def _settled(data: dict[str, Any], event: dict[str, Any]) -> tuple[list[store.Op
     epoch = data.get("dispute_settled_at_epoch")
     values: dict[str, Any] = {":e": small(epoch) if epoch is not None else None, ":s": SETTLED, ":att": ATTESTING}
     values |= {":c": "claim", ":now": clock.now()}
-    values[":due"] = _due(clock.now() + stall_seconds(), stack)
+    values[":due"] = items.settlement_due_sk(clock.now() + stall_seconds(), stack)
     op = store.update(
-        keys.stack_pk(stack),
+        items.stack_pk(stack),
         "TICKET",
         "SET dispute_settled_at_epoch = :e, settlement_status = :s, next_action = :c, progress_at = :now, "
         "enqueued_at = :now, gsi3sk = :due",
@@ -484,7 +479,7 @@ def _dispute_resolved(data: dict[str, Any], event: dict[str, Any]) -> tuple[list
     now = clock.now()
     if data.get("original_is_correct"):
         op = store.update(
-            keys.stack_pk(stack),
+            items.stack_pk(stack),
             "TICKET",
             "SET is_in_dispute = :f, settlement_status = :s, dispute_resolution = :o, resolved_by = :b, "
             "next_action = :c, progress_at = :now, enqueued_at = :now, gsi3pk = :g3, gsi3sk = :due",
@@ -496,8 +491,8 @@ def _dispute_resolved(data: dict[str, Any], event: dict[str, Any]) -> tuple[list
                 ":b": "chain",
                 ":c": "claim",
                 ":now": now,
-                ":g3": SETTLEMENTS,
-                ":due": _due(now + stall_seconds(), stack),
+                ":g3": items.SETTLEMENTS,
+                ":due": items.settlement_due_sk(now + stall_seconds(), stack),
                 ":d": DISPUTED,
             },
         )
@@ -510,7 +505,7 @@ def _dispute_resolved(data: dict[str, Any], event: dict[str, Any]) -> tuple[list
         {":why": "dispute lost (chain)", ":o": "attesters", ":b": "chain", ":f": False, ":r": refund},
     )
     ticket_op = store.update(
-        keys.stack_pk(stack),
+        items.stack_pk(stack),
         "TICKET",
         expression,
         condition="attribute_exists(pk) AND settlement_status <> :done",
@@ -518,7 +513,7 @@ def _dispute_resolved(data: dict[str, Any], event: dict[str, Any]) -> tuple[list
     )
     # the chain removed the stack and refunded its owner: it never takes requests again
     stack_op = store.update(
-        keys.stack_pk(stack),
+        items.stack_pk(stack),
         "STACK",
         "SET in_settle_period = :f, is_locked_for_claim = :f, is_locked = :t, user_refund_amount = :r",
         condition="attribute_exists(pk)",
@@ -542,9 +537,9 @@ def _ticket_claimed(data: dict[str, Any], event: dict[str, Any]) -> tuple[list[s
         ", is_claimed = :t, user_refund_amount = :r, claim_tx = :tx",
         {":t": True, ":r": refund, ":tx": event["id"]["txDigest"]},
     )
-    op = store.update(keys.stack_pk(stack), "TICKET", expression, condition="attribute_exists(pk)", values=values)
+    op = store.update(items.stack_pk(stack), "TICKET", expression, condition="attribute_exists(pk)", values=values)
     stack_op = store.update(
-        keys.stack_pk(stack),
+        items.stack_pk(stack),
         "STACK",
         "SET is_claimed = :t, in_settle_period = :f, user_refund_amount = :r",
         condition="attribute_exists(pk)",
@@ -558,7 +553,7 @@ def _stack_claimed(data: dict[str, Any], event: dict[str, Any]) -> tuple[list[st
     stack, node = small(data["stack_small_id"]), small(data["selected_node_id"])
     units, refund = small(data["num_claimed_compute_units"]), small(data.get("user_refund_amount", 0))
     stack_op = store.update(
-        keys.stack_pk(stack),
+        items.stack_pk(stack),
         "STACK",
         "SET is_claimed = :t, is_locked = :t, user_refund_amount = :r",
         condition="attribute_exists(pk)",
@@ -567,7 +562,7 @@ def _stack_claimed(data: dict[str, Any], event: dict[str, Any]) -> tuple[list[st
     existing = ticket(stack)
     if existing is None:
         # claimed outside nodeplane's claim path: record it so claimed_stacks shows it
-        item = _confidential_ticket(stack, node, units, (store.get(keys.stack_pk(stack), "STACK") or {}))
+        item = _confidential_ticket(stack, node, units, (store.get(items.stack_pk(stack), "STACK") or {}))
         item |= {"settlement_status": COMPLETE, "is_claimed": True, "user_refund_amount": refund}
         item |= {"claim_tx": event["id"]["txDigest"], "settlement_time": _settle_time(event)}
         for k in ("next_action", "gsi3pk", "gsi3sk"):
@@ -580,7 +575,7 @@ def _stack_claimed(data: dict[str, Any], event: dict[str, Any]) -> tuple[list[st
             {":t": True, ":r": refund, ":tx": event["id"]["txDigest"], ":u": units},
         )
         ticket_op = store.update(
-            keys.stack_pk(stack), "TICKET", expression, condition="attribute_exists(pk)", values=values
+            items.stack_pk(stack), "TICKET", expression, condition="attribute_exists(pk)", values=values
         )
     return [stack_op, ticket_op], [ticket_op]
 
@@ -588,7 +583,7 @@ def _stack_claimed(data: dict[str, Any], event: dict[str, Any]) -> tuple[list[st
 def _confidential_ticket(stack: int, node: int, units: int, stack_item: dict[str, Any]) -> dict[str, Any]:
     now = clock.now()
     return {
-        "pk": keys.stack_pk(stack),
+        "pk": items.stack_pk(stack),
         "sk": "TICKET",
         "entity": "settlement_ticket",
         "kind": "confidential",
@@ -608,8 +603,8 @@ def _confidential_ticket(stack: int, node: int, units: int, stack_item: dict[str
         "created_ts": now,
         "claimable_at": now,
         "deadline": now + deadline_seconds(),
-        "gsi1pk": keys.node_tickets_pk(node),
-        "gsi1sk": f"{stack:012d}",
+        "gsi1pk": items.node_tickets_pk(node),
+        "gsi1sk": items.small_id_sk(stack),
         **_open_fields(stack, CLAIMING, "claim_stack", now),
     }
 
@@ -662,7 +657,7 @@ def project(events: Iterable[dict[str, Any]]) -> None:
 
 
 def _step_key(stack: int, name: str) -> tuple[str, str]:
-    return keys.stack_pk(stack), f"STEP#{name}"
+    return items.stack_pk(stack), items.step_sk(name)
 
 
 def guarded_call(
@@ -761,11 +756,11 @@ def _touch(stack: int, *, next_check: float) -> None:
         store.transact(
             [
                 store.update(
-                    keys.stack_pk(stack),
+                    items.stack_pk(stack),
                     "TICKET",
                     "SET progress_at = :now, gsi3sk = :due",
                     condition="attribute_exists(next_action)",
-                    values={":now": clock.now(), ":due": _due(next_check, stack)},
+                    values={":now": clock.now(), ":due": items.settlement_due_sk(next_check, stack)},
                 )
             ]
         )
@@ -847,7 +842,7 @@ def attest(stack: int, node: int, address: str) -> str:
     existing = item.get("attestations", {}).get(f"n{node}")
     if existing:
         return str(existing.get("tx", ""))
-    stack_item = store.get(keys.stack_pk(stack), "STACK") or {}
+    stack_item = store.get(items.stack_pk(stack), "STACK") or {}
     # the attester's view: the units nodeplane counted from signed usage reports (or the claim if unknown)
     units = int(stack_item.get("already_computed_units", item["num_claimed_compute_units"]))
     proof, leaf_bytes = committed_proof(stack, units), leaf(stack, units, slot)
@@ -877,7 +872,7 @@ def _detect_disagreement(item: dict[str, Any]) -> bool:
         store.transact(
             [
                 store.update(
-                    keys.stack_pk(int(item["stack_small_id"])),
+                    items.stack_pk(int(item["stack_small_id"])),
                     "TICKET",
                     "SET is_in_dispute = :t, settlement_status = :d, next_action = :r, dispute_opened_at = :now, "
                     "resolve_by = :by",
@@ -932,7 +927,7 @@ def resolve_dispute(stack_small_id: int, outcome: str, *, by: str = "admin") -> 
         store.transact(
             [
                 store.update(
-                    keys.stack_pk(stack_small_id),
+                    items.stack_pk(stack_small_id),
                     "TICKET",
                     "SET settlement_status = :s, dispute_resolution = :o, resolved_by = :b, next_action = :c, "
                     "progress_at = :now",
@@ -955,7 +950,7 @@ def fail(stack_small_id: int, reason: str, *, resolution: str | None = None) -> 
         store.transact(
             [
                 store.update(
-                    keys.stack_pk(stack_small_id),
+                    items.stack_pk(stack_small_id),
                     "TICKET",
                     expression,
                     condition="settlement_status IN (:a, :s, :d, :c)",
@@ -964,7 +959,7 @@ def fail(stack_small_id: int, reason: str, *, resolution: str | None = None) -> 
                 # the stack leaves its settle period (and a confidential claim's lock on new requests) so it
                 # is not stuck behind a dead ticket
                 store.update(
-                    keys.stack_pk(stack_small_id),
+                    items.stack_pk(stack_small_id),
                     "STACK",
                     "SET in_settle_period = :f, is_locked_for_claim = :f",
                     condition="attribute_exists(pk)",
@@ -989,8 +984,8 @@ def _claim_settled(item: dict[str, Any]) -> str:
 
 def _claimed(stacks: list[int]) -> str | None:
     """The claim's digest once every one of ``stacks`` is claimed (a guarded claim's ``done`` check)."""
-    items = [ticket(s) or {} for s in stacks]
-    return str(items[0].get("claim_tx")) if all(i.get("is_claimed") for i in items) else None
+    found = [ticket(s) or {} for s in stacks]
+    return str(found[0].get("claim_tx")) if all(i.get("is_claimed") for i in found) else None
 
 
 def claim_settled(address: str, node: int, stacks: list[int]) -> str:
@@ -1012,7 +1007,7 @@ def _note_error(stack: int, error: str) -> None:
         store.transact(
             [
                 store.update(
-                    keys.stack_pk(stack),
+                    items.stack_pk(stack),
                     "TICKET",
                     "SET last_error = :e",
                     condition="attribute_exists(pk)",
@@ -1062,7 +1057,7 @@ def request_confidential_claim(stack_small_id: int) -> bool:
     The stack is marked ``is_locked_for_claim`` in the same transaction, conditional on no units being locked,
     so a lock reserved meanwhile wins and the next usage report re-checks.
     """
-    stack_item = store.get(keys.stack_pk(stack_small_id), "STACK")
+    stack_item = store.get(items.stack_pk(stack_small_id), "STACK")
     if not stack_item or stack_item.get("is_claimed"):
         return False
     item = _confidential_ticket(
@@ -1076,7 +1071,7 @@ def request_confidential_claim(stack_small_id: int) -> bool:
             [
                 store.put(item, condition=_NEW_CLAIM, values={":failed": FAILED}),
                 store.update(
-                    keys.stack_pk(stack_small_id),
+                    items.stack_pk(stack_small_id),
                     "STACK",
                     "SET is_locked_for_claim = :t",
                     condition="locked_compute_units = :zero AND is_claimed = :f AND already_computed_units = :u",
@@ -1113,7 +1108,7 @@ def claim_stacks(
     confidential: list[tuple[int, int, int]] = []
     sampling: list[tuple[int, int, int]] = []
     for i, stack in enumerate(stack_small_ids):
-        item = store.get(keys.stack_pk(stack), "STACK")
+        item = store.get(items.stack_pk(stack), "STACK")
         if not item:
             raise NotFound(f"stack {stack} not found")
         node = int(item["selected_node_id"])
@@ -1132,7 +1127,7 @@ def claim_stacks(
         if len(nodes) > 1:
             raise Conflict("one claim covers the stacks of one node")
         for stack, node, claimed in confidential:
-            stack_item = store.get(keys.stack_pk(stack), "STACK") or {}
+            stack_item = store.get(items.stack_pk(stack), "STACK") or {}
             with contextlib.suppress(TransactionFailed):
                 store.transact(
                     [
@@ -1186,19 +1181,19 @@ def submit_attestations(tenant: str, stack_small_ids: list[int], node_small_id: 
 def claim_funds(tenant: str, stack_small_ids: list[int], node_small_id: int | None) -> dict[str, Any]:
     """One claim_funds for the settled tickets not claimed yet; already claimed ones answer their claim's digest."""
     address = _operator(tenant)
-    items = []
+    found = []
     for stack in stack_small_ids:
         item = ticket(stack)
         if not item:
             raise NotFound(f"stack {stack} has no settlement ticket")
         _owned_node(address, int(item["selected_node_id"]))  # before anything else: no state leaks to others
-        items.append(item)
-    nodes = {int(i["selected_node_id"]) for i in items}
+        found.append(item)
+    nodes = {int(i["selected_node_id"]) for i in found}
     if len(nodes) != 1 or (node_small_id is not None and nodes != {node_small_id}):
         raise Conflict("one claim covers the settled stacks of one node")
     digests: list[str] = []
     pending: list[int] = []
-    for item in items:
+    for item in found:
         stack, status = int(item["stack_small_id"]), item["settlement_status"]
         if status == COMPLETE:
             digests.append(str(item.get("claim_tx", "")))
@@ -1223,16 +1218,16 @@ def sweep(limit: int = 100) -> dict[str, int]:
     requeued = failed = 0
     cursor: str | None = None
     while True:
-        items, cursor = store.query(
+        rows, cursor = store.query(
             "gsi3pk",
-            SETTLEMENTS,
+            items.SETTLEMENTS,
             sk_name="gsi3sk",
             index="gsi3",
-            sk_between=("0", _due(now, 10**12 - 1)),
+            sk_between=("0", items.settlement_due_sk(now, 10**12 - 1)),
             limit=limit,
             cursor=cursor,
         )
-        for item in items:
+        for item in rows:
             stack = int(item["stack_small_id"])
             if now >= float(item.get("deadline", float("inf"))):
                 failed += fail(stack, "settlement deadline passed")
@@ -1241,11 +1236,15 @@ def sweep(limit: int = 100) -> dict[str, int]:
                 store.transact(
                     [
                         store.update(
-                            keys.stack_pk(stack),
+                            items.stack_pk(stack),
                             "TICKET",
                             "SET enqueued_at = :now, gsi3sk = :due",
                             condition="gsi3sk = :old",
-                            values={":now": now, ":due": _due(now + stall_seconds(), stack), ":old": item["gsi3sk"]},
+                            values={
+                                ":now": now,
+                                ":due": items.settlement_due_sk(now + stall_seconds(), stack),
+                                ":old": item["gsi3sk"],
+                            },
                         )
                     ]
                 )
