@@ -21,6 +21,7 @@ from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
 from nodeplane import clock, store
 from nodeplane.network import chainops, items, projection, settlement, usage
+from nodeplane.settings import settings
 from tests.support.lambda_events import Context, http_event, invoke, load_function
 from tests.unit.test_settlement_fakechain import FakeChain
 
@@ -273,7 +274,7 @@ def test_disagreeing_attestation_opens_a_dispute_that_resolves(world: World, aws
     # one vote each: no majority, so it waits for an admin, then gives up at the deadline instead of blocking
     assert run_worker(job_event(stack)) == set()
     assert settlement.ticket(stack)["settlement_status"] == settlement.DISPUTED
-    clock.advance(settlement.dispute_resolution_seconds() + 1)
+    clock.advance(settings().dispute_resolution_seconds + 1)
     assert run_worker(job_event(stack)) == set()
     ticket = settlement.ticket(stack)
     assert ticket["settlement_status"] == settlement.FAILED and "dispute unresolved" in ticket["failure_reason"]
@@ -374,7 +375,7 @@ def test_a_claim_in_flight_elsewhere_makes_the_worker_look_again_soon(world: Wor
     store.transact([store.put(step | {"step": "claim", "started_at": clock.now()})])
     assert run_worker(job_event(stack)) == set() and world.chain.calls["claim_funds"] == 0
     assert settlement.ticket(stack)["next_action"] == "claim"
-    clock.advance(settlement.step_lease_seconds() + 1)  # that call died: after its lease the worker takes over
+    clock.advance(settings().settlement_step_lease_seconds + 1)  # that call died: after its lease the worker takes over
     assert run_worker(job_event(stack)) == set()
     assert world.chain.payments == [("claim_funds", stack, 400)]
 
@@ -540,7 +541,7 @@ def test_a_lost_message_is_re_enqueued_by_the_sweeper(world: World, aws_env: dic
     _sqs().purge_queue(QueueUrl=url)  # the message is gone before any worker saw it
     sweeper = load_function("settlement_sweeper")
     assert sweeper.lambda_handler({}, Context())["requeued"] == 0  # not stalled yet
-    clock.advance(settlement.stall_seconds() + 1)
+    clock.advance(settings().settlement_stall_seconds + 1)
     assert sweeper.lambda_handler({}, Context()) == {"requeued": 1, "failed": 0}
     assert drain(url) >= 1
     assert settlement.ticket(stack)["received_attestations"] == 1
@@ -553,7 +554,7 @@ def test_sweeper_fails_a_settlement_whose_time_ran_out(world: World, aws_env: di
     claim_stacks({"stack_small_ids": [stack]})
     drain(aws_env["SETTLEMENT_QUEUE_URL"])
     assert settlement.ticket(stack)["settlement_status"] == settlement.ATTESTING
-    clock.advance(settlement.deadline_seconds() + 1)
+    clock.advance(settings().settlement_deadline_seconds + 1)
     assert load_function("settlement_sweeper").lambda_handler({}, Context())["failed"] == 1
     ticket = settlement.ticket(stack)
     assert ticket["settlement_status"] == settlement.FAILED and ticket["failure_reason"] == "settlement deadline passed"
@@ -572,11 +573,11 @@ def test_worker_killed_after_the_chain_call_never_calls_twice(world: World, aws_
     # after the lease the retry catches up on chain events instead of re-submitting; the window has passed
     # by then, so it goes on to claim, and that call is killed too
     world.chain.crash_after["claim_funds"] = 1
-    clock.advance(settlement.step_lease_seconds() + 1)
+    clock.advance(settings().settlement_step_lease_seconds + 1)
     assert run_worker(job_event(stack)) != set()
     assert world.chain.calls["submit_attestation"] == 1
     assert settlement.ticket(stack)["received_attestations"] == 1
-    clock.advance(settlement.step_lease_seconds() + 1)
+    clock.advance(settings().settlement_step_lease_seconds + 1)
     assert run_worker(job_event(stack)) == set()
     assert world.chain.calls["claim_funds"] == 1 and world.chain.payments == [("claim_funds", stack, 400)]
     assert claimed()[0]["settlement_complete"] is True

@@ -58,7 +58,6 @@ import contextlib
 import hashlib
 import json
 import logging
-import os
 from collections.abc import Callable, Iterable
 from typing import Any
 
@@ -85,34 +84,6 @@ ATTESTING, SETTLED, DISPUTED, CLAIMING, COMPLETE, FAILED = (
     "Failed",
 )
 OPEN = (ATTESTING, SETTLED, DISPUTED, CLAIMING)
-
-
-def _env_int(name: str, default: int) -> int:
-    raw = os.environ.get(name)
-    return int(raw) if raw else default
-
-
-def window_seconds() -> int:
-    return _env_int("SETTLEMENT_WINDOW_SECONDS", 60)
-
-
-def stall_seconds() -> int:
-    """A ticket with work left and no progress for this long is re-enqueued by the sweeper."""
-    return _env_int("SETTLEMENT_STALL_SECONDS", 300)
-
-
-def deadline_seconds() -> int:
-    """A settlement still open this long after its ticket is moved to Failed."""
-    return _env_int("SETTLEMENT_DEADLINE_SECONDS", 3 * 24 * 3600)
-
-
-def dispute_resolution_seconds() -> int:
-    return _env_int("DISPUTE_RESOLUTION_SECONDS", 24 * 3600)
-
-
-def step_lease_seconds() -> int:
-    """How long a started chain call may stay unanswered before its outcome is reconciled."""
-    return _env_int("SETTLEMENT_STEP_LEASE_SECONDS", 120)
 
 
 class ChainRejected(DomainError):
@@ -277,7 +248,7 @@ def _open_fields(stack: int, status: str, action: str, now: float) -> dict[str, 
         "enqueued_at": now,
         "progress_at": now,
         "gsi3pk": items.SETTLEMENTS,
-        "gsi3sk": items.settlement_due_sk(now + stall_seconds(), stack),
+        "gsi3sk": items.settlement_due_sk(now + settings().settlement_stall_seconds, stack),
     }
 
 
@@ -317,8 +288,8 @@ def _try_settle(data: dict[str, Any], event: dict[str, Any]) -> tuple[list[store
         "user_refund_amount": 0,
         "settlement_time": _settle_time(event),
         "created_ts": now,
-        "claimable_at": now + window_seconds(),
-        "deadline": now + deadline_seconds(),
+        "claimable_at": now + settings().settlement_window_seconds,
+        "deadline": now + settings().settlement_deadline_seconds,
         "try_settle_tx": event["id"]["txDigest"],
         "gsi1pk": items.node_tickets_pk(node),
         "gsi1sk": items.small_id_sk(stack),
@@ -424,7 +395,7 @@ def _dispute(data: dict[str, Any], event: dict[str, Any]) -> tuple[list[store.Op
         ":t": True,
         ":d": DISPUTED,
         ":r": "resolve",
-        ":by": now + dispute_resolution_seconds(),
+        ":by": now + settings().dispute_resolution_seconds,
         ":g3": items.SETTLEMENTS,
         ":g3s": items.settlement_due_sk(now, stack),
         ":now": now,
@@ -460,7 +431,7 @@ def _settled(data: dict[str, Any], event: dict[str, Any]) -> tuple[list[store.Op
     epoch = data.get("dispute_settled_at_epoch")
     values: dict[str, Any] = {":e": small(epoch) if epoch is not None else None, ":s": SETTLED, ":att": ATTESTING}
     values |= {":c": "claim", ":now": clock.now()}
-    values[":due"] = items.settlement_due_sk(clock.now() + stall_seconds(), stack)
+    values[":due"] = items.settlement_due_sk(clock.now() + settings().settlement_stall_seconds, stack)
     op = store.update(
         items.stack_pk(stack),
         "TICKET",
@@ -492,7 +463,7 @@ def _dispute_resolved(data: dict[str, Any], event: dict[str, Any]) -> tuple[list
                 ":c": "claim",
                 ":now": now,
                 ":g3": items.SETTLEMENTS,
-                ":due": items.settlement_due_sk(now + stall_seconds(), stack),
+                ":due": items.settlement_due_sk(now + settings().settlement_stall_seconds, stack),
                 ":d": DISPUTED,
             },
         )
@@ -602,7 +573,7 @@ def _confidential_ticket(stack: int, node: int, units: int, stack_item: dict[str
         "settlement_time": clock.iso(now),
         "created_ts": now,
         "claimable_at": now,
-        "deadline": now + deadline_seconds(),
+        "deadline": now + settings().settlement_deadline_seconds,
         "gsi1pk": items.node_tickets_pk(node),
         "gsi1sk": items.small_id_sk(stack),
         **_open_fields(stack, CLAIMING, "claim_stack", now),
@@ -696,11 +667,8 @@ def guarded_call(
         digests = {o.get("digest") for o in olds}
         if olds and all(o.get("state") == "done" for o in olds) and len(digests) == 1:
             return str(digests.pop())  # a retry: re-use the recorded digest
-        stale = [
-            o
-            for o in olds
-            if o.get("state") == "started" and now - float(o.get("started_at", 0)) >= step_lease_seconds()
-        ]
+        lease = settings().settlement_step_lease_seconds
+        stale = [o for o in olds if o.get("state") == "started" and now - float(o.get("started_at", 0)) >= lease]
         if len(stale) != len(olds) or not olds:
             raise StepInFlight(f"{name} for stacks {stacks} is in flight") from exc
         # the outcome of an earlier call is unknown: catch up on chain events, then decide
@@ -792,7 +760,7 @@ def process(stack_small_id: int) -> str:
         wait = float(item.get("claimable_at", 0)) - clock.now()
         if wait > 0:
             # the dispute window is still open: come back when it closes
-            _touch(stack_small_id, next_check=float(item["claimable_at"]) + stall_seconds())
+            _touch(stack_small_id, next_check=float(item["claimable_at"]) + settings().settlement_stall_seconds)
             enqueue(stack_small_id, "claim", delay_seconds=min(900, int(wait) + 1))
         else:
             _claim_when_epoch_turned(item)
@@ -809,8 +777,8 @@ def _claim_when_epoch_turned(item: dict[str, Any]) -> None:
         # nodeplane's window stands in for the chain's epoch, which has not turned yet, or the operator's own
         # claim_funds is in the chain call right now: look again a window later rather than after the
         # message's visibility timeout
-        wait = max(1, window_seconds())
-        _touch(stack, next_check=clock.now() + wait + stall_seconds())
+        wait = max(1, settings().settlement_window_seconds)
+        _touch(stack, next_check=clock.now() + wait + settings().settlement_stall_seconds)
         enqueue(stack, "claim", delay_seconds=min(900, wait))
 
 
@@ -826,7 +794,7 @@ def _attest_held(item: dict[str, Any]) -> None:
                 attest(stack, int(node), address)
             except StepInFlight as exc:
                 in_flight = exc  # try the other attesters first
-    _touch(stack, next_check=clock.now() + stall_seconds())
+    _touch(stack, next_check=clock.now() + settings().settlement_stall_seconds)
     if in_flight is not None:
         raise in_flight  # the message comes back after its visibility timeout, past the step's lease
 
@@ -882,7 +850,7 @@ def _detect_disagreement(item: dict[str, Any]) -> bool:
                         ":d": DISPUTED,
                         ":r": "resolve",
                         ":now": now,
-                        ":by": now + dispute_resolution_seconds(),
+                        ":by": now + settings().dispute_resolution_seconds,
                         ":att": ATTESTING,
                     },
                 )
@@ -977,7 +945,7 @@ def _claim_settled(item: dict[str, Any]) -> str:
     address = node_address(node)
     if not address or not holds_operator_key(address):
         # the operator claims through POST /daemon/claim_funds; keep the ticket visible and waiting
-        _touch(stack, next_check=clock.now() + stall_seconds())
+        _touch(stack, next_check=clock.now() + settings().settlement_stall_seconds)
         return ""
     return claim_settled(address, node, [stack])
 
@@ -1021,7 +989,7 @@ def claim_confidential(item: dict[str, Any]) -> str:
     stack, node = int(item["stack_small_id"]), int(item["selected_node_id"])
     address = node_address(node)
     if not address or not holds_operator_key(address):
-        _touch(stack, next_check=clock.now() + stall_seconds())
+        _touch(stack, next_check=clock.now() + settings().settlement_stall_seconds)
         return ""
     try:
         return _claim_for_stacks(address, node, [stack], [int(item["num_claimed_compute_units"])])
@@ -1242,7 +1210,7 @@ def sweep(limit: int = 100) -> dict[str, int]:
                             condition="gsi3sk = :old",
                             values={
                                 ":now": now,
-                                ":due": items.settlement_due_sk(now + stall_seconds(), stack),
+                                ":due": items.settlement_due_sk(now + settings().settlement_stall_seconds, stack),
                                 ":old": item["gsi3sk"],
                             },
                         )
