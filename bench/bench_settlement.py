@@ -69,7 +69,8 @@ def _loop(url: str, handle: Any) -> int:
 def seed(n: int) -> Any:
     """n open settlements, each waiting for one attestation by a node whose key nodeplane holds."""
     from nodeplane import store
-    from nodeplane.network import chainops, projection, settlement
+    from nodeplane.network import chain_events, chainops
+    from nodeplane.network.settlement import operator_api
     from tests.unit.test_settlement_fakechain import FakeChain
 
     chain = FakeChain(sample=[2])
@@ -85,15 +86,15 @@ def seed(n: int) -> Any:
         ]
     )
     stacks = [chain.create_stack(task, 1) for _ in range(n)]
-    projection.poll(chain, max_pages=10_000)
+    chain_events.poll(chain, max_pages=10_000)
     for stack in stacks:
-        settlement.claim_stacks("bench", [stack], None, None)  # try_settle; the job goes to SQS
+        operator_api.claim_stacks("bench", [stack], None, None)  # try_settle; the job goes to SQS
     chain.epoch += 1  # the chain's dispute window passes with nodeplane's (0 s here)
     return chain, stacks
 
 
 def throughput(n: int, env: dict[str, str]) -> dict[str, float]:
-    from nodeplane.network import settlement
+    from nodeplane.network.settlement import jobs, tickets
     from tests.support.lambda_events import Context, load_function
 
     url = env["SETTLEMENT_QUEUE_URL"]
@@ -107,16 +108,14 @@ def throughput(n: int, env: dict[str, str]) -> dict[str, float]:
     start = time.perf_counter()
     _loop(url, handle)
     worker_s = time.perf_counter() - start
-    complete = sum(1 for s in stacks if (settlement.ticket(s) or {}).get("settlement_status") == settlement.COMPLETE)
+    complete = sum(1 for s in stacks if (tickets.ticket(s) or {}).get("settlement_status") == tickets.COMPLETE)
     assert complete == n and len(chain.payments) == n, (complete, len(chain.payments))
 
     sqs = _sqs()
     for i in range(0, n, 10):
         sqs.send_message_batch(
             QueueUrl=url,
-            Entries=[
-                {"Id": str(j), "MessageBody": json.dumps(settlement.job(j, None))} for j in range(i, min(n, i + 10))
-            ],
+            Entries=[{"Id": str(j), "MessageBody": json.dumps(jobs.job(j, None))} for j in range(i, min(n, i + 10))],
         )
     start = time.perf_counter()
     bare = _loop(url, lambda messages: set())

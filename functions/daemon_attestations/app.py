@@ -3,7 +3,7 @@
 from typing import Annotated
 
 from nodeplane.api import handler, http_resolver, tenant
-from nodeplane.network import settlement
+from nodeplane.network.settlement import operator_api
 
 from aws_lambda_powertools.event_handler.openapi.params import Body
 from pydantic import BaseModel, Field, StrictInt
@@ -24,7 +24,7 @@ class TxDigests(BaseModel):
 
 @app.post("/daemon/attestations", summary="Submit stack settlement attestations", tags=["daemon"])
 def submit_attestations(request: Annotated[AttestationsRequest, Body()]) -> TxDigests:
-    digests = settlement.submit_attestations(tenant(app), request.stack_small_ids, request.node_small_id)
+    digests = operator_api.submit_attestations(tenant(app), request.stack_small_ids, request.node_small_id)
     return TxDigests(tx_digests=digests)
 
 

@@ -3,7 +3,7 @@
 from typing import Annotated, Any
 
 from nodeplane.api import handler, http_resolver, tenant
-from nodeplane.network import settlement
+from nodeplane.network.settlement import operator_api
 
 from aws_lambda_powertools.event_handler.openapi.params import Body
 from pydantic import BaseModel, Field, StrictInt
@@ -21,7 +21,7 @@ class ClaimFundsRequest(BaseModel):
 @app.post("/daemon/claim_funds", summary="Claim funds of settled stacks", tags=["daemon"])
 def claim_funds(request: Annotated[ClaimFundsRequest, Body()]) -> dict[str, Any]:
     # {"tx_digest": …} when one transaction claimed them all, {"tx_digests": […]} when some were claimed before
-    return settlement.claim_funds(tenant(app), request.stack_small_ids, request.node_small_id)
+    return operator_api.claim_funds(tenant(app), request.stack_small_ids, request.node_small_id)
 
 
 lambda_handler = handler(app)

@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 
 from nodeplane import clock, store
-from nodeplane.network import balances, chainops, items, locks, projection
+from nodeplane.network import balances, chain_events, chainops, items, locks, projection
 from nodeplane.network.chainops import TxOutcome
 from tests.support.lambda_events import http_event, invoke
 
@@ -46,27 +46,33 @@ def node_key(node: int) -> bytes:
 
 
 def add_task(task: int, model: str = "llama", level: int = 1) -> None:
-    projection.apply(
-        event(
-            "TaskRegisteredEvent",
-            {
-                "task_id": f"0xtask{task}",
-                "task_small_id": inner(task),
-                "role": inner(0),
-                "model_name": model,
-                "security_level": inner(level),
-                "minimum_reputation_score": None,
-            },
-        )
+    chain_events.apply(
+        [
+            event(
+                "TaskRegisteredEvent",
+                {
+                    "task_id": f"0xtask{task}",
+                    "task_small_id": inner(task),
+                    "role": inner(0),
+                    "model_name": model,
+                    "security_level": inner(level),
+                    "minimum_reputation_score": None,
+                },
+            )
+        ]
     )
 
 
 def add_node(node: int, *, task: int = 1, price: int = 100, counter: int | None = 1) -> None:
     """A registered node subscribed to ``task``, with a key committed at rotation ``counter`` (None: no key)."""
-    projection.apply(
-        event(
-            "NodeRegisteredEvent", {"badge_id": f"0xbadge{node}", "node_small_id": inner(node)}, sender=f"0x{node:064x}"
-        )
+    chain_events.apply(
+        [
+            event(
+                "NodeRegisteredEvent",
+                {"badge_id": f"0xbadge{node}", "node_small_id": inner(node)},
+                sender=f"0x{node:064x}",
+            )
+        ]
     )
     subscribe(node, task, price)
     if counter is not None:
@@ -74,37 +80,43 @@ def add_node(node: int, *, task: int = 1, price: int = 100, counter: int | None 
 
 
 def commit_key(node: int, counter: int) -> None:
-    projection.apply(
-        event(
-            "NodePublicKeyCommittmentEvent",
-            {
-                "epoch": "1",
-                "key_rotation_counter": str(counter),
-                "node_id": inner(node),
-                "new_public_key": list(node_key(node)),
-                "device_type": 300,
-                "evidence_bytes": [],
-            },
-        )
+    chain_events.apply(
+        [
+            event(
+                "NodePublicKeyCommittmentEvent",
+                {
+                    "epoch": "1",
+                    "key_rotation_counter": str(counter),
+                    "node_id": inner(node),
+                    "new_public_key": list(node_key(node)),
+                    "device_type": 300,
+                    "evidence_bytes": [],
+                },
+            )
+        ]
     )
 
 
 def subscribe(node: int, task: int, price: int) -> None:
-    projection.apply(
-        event(
-            "NodeSubscribedToTaskEvent",
-            {
-                "task_small_id": inner(task),
-                "node_small_id": inner(node),
-                "price_per_one_million_compute_units": str(price),
-                "max_num_compute_units": "1000000",
-            },
-        )
+    chain_events.apply(
+        [
+            event(
+                "NodeSubscribedToTaskEvent",
+                {
+                    "task_small_id": inner(task),
+                    "node_small_id": inner(node),
+                    "price_per_one_million_compute_units": str(price),
+                    "max_num_compute_units": "1000000",
+                },
+            )
+        ]
     )
 
 
 def rotate(counter: int) -> None:
-    projection.apply(event("NewKeyRotationEvent", {"key_rotation_counter": str(counter), "epoch": "1", "nonce": "7"}))
+    chain_events.apply(
+        [event("NewKeyRotationEvent", {"key_rotation_counter": str(counter), "epoch": "1", "nonce": "7"})]
+    )
 
 
 def seed_market(prices: dict[int, int] | None = None, *, model: str = "llama", task: int = 1) -> None:
@@ -296,7 +308,7 @@ def test_an_existing_stack_on_a_node_with_a_stale_key_is_not_reused(aws_env, cha
 def test_unsubscribed_nodes_are_not_bought_from(aws_env, chain):
     seed_market()
     balances.credit("tenant-a", 1_000)
-    projection.apply(event("NodeUnsubscribedFromTaskEvent", {"task_small_id": inner(1), "node_small_id": inner(2)}))
+    chain_events.apply([event("NodeUnsubscribedFromTaskEvent", {"task_small_id": inner(1), "node_small_id": inner(2)})])
     reply = lock()
     assert reply.status == 200 and chain.calls[0]["price_cap"] == 200 and reply.body["node_small_id"] == 3
 
@@ -311,7 +323,9 @@ def test_no_confidential_node_is_503(aws_env, chain, case):
     balances.credit("tenant-a", 1_000)
     model = "llama"
     if case == "deprecated":
-        projection.apply(event("TaskDeprecationEvent", {"task_id": "0xtask1", "task_small_id": inner(1), "epoch": "3"}))
+        chain_events.apply(
+            [event("TaskDeprecationEvent", {"task_id": "0xtask1", "task_small_id": inner(1), "epoch": "3"})]
+        )
     elif case == "not_confidential":
         add_task(2, "mistral", level=2)
         add_node(9, task=2)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from nodeplane import store
-from nodeplane.network import items, projection
+from nodeplane.network import chain_events, items
 
 PKG = "0x" + "ab" * 32
 
@@ -23,40 +23,46 @@ def event(name: str, data: dict[str, Any], *, tx: str = "Tx1", seq: int = 0, sen
 
 
 def seed_market(model: str = "llama") -> None:
-    projection.apply(
-        event(
-            "TaskRegisteredEvent",
-            {
-                "task_id": "0x" + "22" * 32,
-                "task_small_id": {"inner": "1"},
-                "role": {"inner": 0},
-                "model_name": model,
-                "security_level": {"inner": 1},
-                "minimum_reputation_score": None,
-            },
-            tx="T",
-        )
+    chain_events.apply(
+        [
+            event(
+                "TaskRegisteredEvent",
+                {
+                    "task_id": "0x" + "22" * 32,
+                    "task_small_id": {"inner": "1"},
+                    "role": {"inner": 0},
+                    "model_name": model,
+                    "security_level": {"inner": 1},
+                    "minimum_reputation_score": None,
+                },
+                tx="T",
+            )
+        ]
     )
     for node, price in ((1, 300), (2, 100), (3, 200)):
-        projection.apply(
-            event(
-                "NodeRegisteredEvent",
-                {"badge_id": f"0xbadge{node}", "node_small_id": {"inner": str(node)}},
-                tx=f"R{node}",
-                sender="0x" + f"{node:02d}" * 32,
-            )
+        chain_events.apply(
+            [
+                event(
+                    "NodeRegisteredEvent",
+                    {"badge_id": f"0xbadge{node}", "node_small_id": {"inner": str(node)}},
+                    tx=f"R{node}",
+                    sender="0x" + f"{node:02d}" * 32,
+                )
+            ]
         )
-        projection.apply(
-            event(
-                "NodeSubscribedToTaskEvent",
-                {
-                    "task_small_id": {"inner": "1"},
-                    "node_small_id": {"inner": str(node)},
-                    "price_per_one_million_compute_units": str(price),
-                    "max_num_compute_units": "1000000",
-                },
-                tx=f"S{node}",
-            )
+        chain_events.apply(
+            [
+                event(
+                    "NodeSubscribedToTaskEvent",
+                    {
+                        "task_small_id": {"inner": "1"},
+                        "node_small_id": {"inner": str(node)},
+                        "price_per_one_million_compute_units": str(price),
+                        "max_num_compute_units": "1000000",
+                    },
+                    tx=f"S{node}",
+                )
+            ]
         )
 
 
@@ -77,51 +83,61 @@ def test_projection_builds_the_market_and_is_idempotent(moto_env):
         },
         tx="S2",
     )
-    assert projection.apply(again) is False
+    assert chain_events.apply([again]) == 0
     assert store.get(items.node_pk(2), items.sub_sk(1))["price_per_one_million_compute_units"] == 100
 
 
 def test_updates_unsubscribe_deprecation_and_keys(moto_env):
     seed_market()
-    projection.apply(
-        event(
-            "NodeSubscriptionUpdatedEvent",
-            {
-                "task_small_id": {"inner": "1"},
-                "node_small_id": {"inner": "1"},
-                "price_per_one_million_compute_units": "50",
-                "max_num_compute_units": "1000000",
-            },
-            tx="U1",
-        )
+    chain_events.apply(
+        [
+            event(
+                "NodeSubscriptionUpdatedEvent",
+                {
+                    "task_small_id": {"inner": "1"},
+                    "node_small_id": {"inner": "1"},
+                    "price_per_one_million_compute_units": "50",
+                    "max_num_compute_units": "1000000",
+                },
+                tx="U1",
+            )
+        ]
     )
-    projection.apply(
-        event(
-            "NodeUnsubscribedFromTaskEvent", {"task_small_id": {"inner": "1"}, "node_small_id": {"inner": "3"}}, tx="X3"
-        )
+    chain_events.apply(
+        [
+            event(
+                "NodeUnsubscribedFromTaskEvent",
+                {"task_small_id": {"inner": "1"}, "node_small_id": {"inner": "3"}},
+                tx="X3",
+            )
+        ]
     )
     subs, _ = store.query("gsi1pk", items.subs_index_pk(1), sk_name="gsi1sk", index="gsi1")
     assert [s["node_small_id"] for s in subs] == [1, 2]
-    projection.apply(event("NewKeyRotationEvent", {"key_rotation_counter": "1", "epoch": "5", "nonce": "9"}, tx="K"))
-    projection.apply(
-        event(
-            "NodePublicKeyCommittmentEvent",
-            {
-                "epoch": "5",
-                "key_rotation_counter": "1",
-                "node_id": {"inner": "2"},
-                "new_public_key": list(range(32)),
-                "device_type": 300,
-                "evidence_bytes": [1, 2],
-            },
-            tx="P2",
-        )
+    chain_events.apply(
+        [event("NewKeyRotationEvent", {"key_rotation_counter": "1", "epoch": "5", "nonce": "9"}, tx="K")]
+    )
+    chain_events.apply(
+        [
+            event(
+                "NodePublicKeyCommittmentEvent",
+                {
+                    "epoch": "5",
+                    "key_rotation_counter": "1",
+                    "node_id": {"inner": "2"},
+                    "new_public_key": list(range(32)),
+                    "device_type": 300,
+                    "evidence_bytes": [1, 2],
+                },
+                tx="P2",
+            )
+        ]
     )
     node = store.get(items.node_pk(2), "NODE")
     assert node["key_rotation_counter"] == 1 and node["key_valid"] is True and len(node["public_key"]) == 44
     assert store.get(items.KEYROT, "CURRENT")["key_rotation_counter"] == 1
-    projection.apply(
-        event("TaskDeprecationEvent", {"task_id": "0x", "task_small_id": {"inner": "1"}, "epoch": "6"}, tx="D")
+    chain_events.apply(
+        [event("TaskDeprecationEvent", {"task_id": "0x", "task_small_id": {"inner": "1"}, "epoch": "6"}, tx="D")]
     )
     subs, _ = store.query("gsi1pk", items.subs_index_pk(1), sk_name="gsi1sk", index="gsi1")
     assert subs == []
@@ -155,9 +171,9 @@ def test_poller_keeps_a_cursor(moto_env):
         for i in range(1, 8)
     ]
     chain = FakeChain(events)
-    assert projection.poll(chain, page_size=3) == {"seen": 7, "applied": 7}
-    assert projection.cursor() == "7"
-    assert projection.poll(chain, page_size=3) == {"seen": 0, "applied": 0}
+    assert chain_events.poll(chain, page_size=3) == {"seen": 7, "applied": 7}
+    assert chain_events.cursor() == "7"
+    assert chain_events.poll(chain, page_size=3) == {"seen": 0, "applied": 0}
     chain.events.append(
         event(
             "TaskRegisteredEvent",
@@ -165,4 +181,4 @@ def test_poller_keeps_a_cursor(moto_env):
             tx="T9",
         )
     )
-    assert projection.poll(chain) == {"seen": 1, "applied": 1}
+    assert chain_events.poll(chain) == {"seen": 1, "applied": 1}

@@ -20,7 +20,8 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
 from nodeplane import clock, store
-from nodeplane.network import chainops, items, projection, settlement, usage
+from nodeplane.network import chain_events, chainops, items, usage
+from nodeplane.network.settlement import jobs, tickets
 from nodeplane.settings import settings
 from tests.support.lambda_events import Context, http_event, invoke, load_function
 from tests.unit.test_settlement_fakechain import FakeChain
@@ -60,11 +61,11 @@ class World:
         # nodeplane holds the operator keys of the local network
         for n in (1, 2):
             store.transact([store.put({"pk": f"OPKEY#{self.keys[n].address}", "sk": "KEY"})])
-        projection.poll(chain)
+        chain_events.poll(chain)
 
     def stack(self, task: int, units: int = 1000) -> int:
         stack = self.chain.create_stack(task, 1, units)
-        projection.poll(self.chain)
+        chain_events.poll(self.chain)
         return stack
 
     def report(self, stack: int, units: int, *, request_id: str | None = None, lock_id: str | None = None) -> Any:
@@ -148,10 +149,7 @@ def sqs_event(messages: list[dict[str, Any]]) -> dict[str, Any]:
 
 def job_event(*stacks: int) -> dict[str, Any]:
     return sqs_event(
-        [
-            {"MessageId": str(uuid.uuid4()), "ReceiptHandle": "x", "Body": json.dumps(settlement.job(s, None))}
-            for s in stacks
-        ]
+        [{"MessageId": str(uuid.uuid4()), "ReceiptHandle": "x", "Body": json.dumps(jobs.job(s, None))} for s in stacks]
     )
 
 
@@ -236,7 +234,7 @@ def test_sampling_settlement_runs_to_complete_and_pays_once(world: World, aws_en
     before = dict(world.chain.calls)
     assert run_worker(job_event(stack, stack)) == set()
     for event in world.chain.log:
-        assert projection.apply(event) is False
+        assert chain_events.apply([event]) == 0
     assert dict(world.chain.calls) == before and claimed() == [row]
     assert store.get(items.stack_pk(stack), "STACK")["is_claimed"] is True
 
@@ -265,19 +263,19 @@ def test_disagreeing_attestation_opens_a_dispute_that_resolves(world: World, aws
     # the node claims more than nodeplane counted: the attestation (from nodeplane's count) disagrees
     assert claim_stacks({"stack_small_ids": [stack], "num_claimed_compute_units": [900]}).status == 200
     drain(aws_env["SETTLEMENT_QUEUE_URL"])
-    ticket = settlement.ticket(stack)
-    assert ticket["settlement_status"] == settlement.DISPUTED and ticket["is_in_dispute"] is True
+    ticket = tickets.ticket(stack)
+    assert ticket["settlement_status"] == tickets.DISPUTED and ticket["is_in_dispute"] is True
     assert store.get(items.stack_pk(stack), "DISPUTE#000000000002")["original_node_id"] == 1
     [row] = claimed()
     assert row["attestation_status"] == "Pending" and row["received_attestations"] == 1
 
     # one vote each: no majority, so it waits for an admin, then gives up at the deadline instead of blocking
     assert run_worker(job_event(stack)) == set()
-    assert settlement.ticket(stack)["settlement_status"] == settlement.DISPUTED
+    assert tickets.ticket(stack)["settlement_status"] == tickets.DISPUTED
     clock.advance(settings().dispute_resolution_seconds + 1)
     assert run_worker(job_event(stack)) == set()
-    ticket = settlement.ticket(stack)
-    assert ticket["settlement_status"] == settlement.FAILED and "dispute unresolved" in ticket["failure_reason"]
+    ticket = tickets.ticket(stack)
+    assert ticket["settlement_status"] == tickets.FAILED and "dispute unresolved" in ticket["failure_reason"]
     [row] = claimed()
     assert row["attestation_status"] == "Failed" and row["settlement_complete"] is False
     assert world.chain.payments == [] and world.chain.calls["claim_funds"] == 0
@@ -289,9 +287,9 @@ def test_admin_resolution_against_the_node_fails_the_ticket(world: World, aws_en
     world.report(stack, 400)
     claim_stacks({"stack_small_ids": [stack], "num_claimed_compute_units": [900]})
     drain(aws_env["SETTLEMENT_QUEUE_URL"])
-    settlement.resolve_dispute(stack, "attesters")
-    ticket = settlement.ticket(stack)
-    assert ticket["settlement_status"] == settlement.FAILED and ticket["dispute_resolution"] == "attesters"
+    tickets.resolve_dispute(stack, "attesters")
+    ticket = tickets.ticket(stack)
+    assert ticket["settlement_status"] == tickets.FAILED and ticket["dispute_resolution"] == "attesters"
     assert "gsi3pk" not in ticket  # no work left for the sweeper
 
 
@@ -341,8 +339,8 @@ def test_claim_funds_claims_what_is_left_and_answers_earlier_claims(world: World
     body = {"stack_small_ids": [first, second]}
     reply = invoke("daemon_claim_funds", http_event("POST", "/daemon/claim_funds", body=body, tenant=ALICE))
     assert reply.status == 200 and len(set(reply.body["tx_digests"])) == 2
-    assert reply.body["tx_digests"][0] == settlement.ticket(first)["claim_tx"]
-    assert reply.body["tx_digests"][1] == settlement.ticket(second)["claim_tx"]
+    assert reply.body["tx_digests"][0] == tickets.ticket(first)["claim_tx"]
+    assert reply.body["tx_digests"][1] == tickets.ticket(second)["claim_tx"]
     assert world.chain.payments == [("claim_funds", first, 300), ("claim_funds", second, 500)]
     again = invoke("daemon_claim_funds", http_event("POST", "/daemon/claim_funds", body=body, tenant=ALICE))
     assert again.body == reply.body and world.chain.calls["claim_funds"] == 2
@@ -356,8 +354,8 @@ def test_a_claim_before_the_chains_epoch_turned_waits_instead_of_failing(world: 
     drain(aws_env["SETTLEMENT_QUEUE_URL"])
     clock.advance(61)
     assert run_worker(job_event(stack)) == set()  # EDisputeWindowNotOver: retried later, not a failed message
-    ticket = settlement.ticket(stack)
-    assert ticket["settlement_status"] == settlement.SETTLED and ticket["next_action"] == "claim"
+    ticket = tickets.ticket(stack)
+    assert ticket["settlement_status"] == tickets.SETTLED and ticket["next_action"] == "claim"
     assert world.chain.calls["claim_funds"] == 1 and world.chain.payments == []
     world.chain.epoch += 1
     assert run_worker(job_event(stack)) == set()
@@ -374,7 +372,7 @@ def test_a_claim_in_flight_elsewhere_makes_the_worker_look_again_soon(world: Wor
     step = {"pk": items.stack_pk(stack), "sk": "STEP#claim", "entity": "chain_step", "state": "started"}
     store.transact([store.put(step | {"step": "claim", "started_at": clock.now()})])
     assert run_worker(job_event(stack)) == set() and world.chain.calls["claim_funds"] == 0
-    assert settlement.ticket(stack)["next_action"] == "claim"
+    assert tickets.ticket(stack)["next_action"] == "claim"
     clock.advance(settings().settlement_step_lease_seconds + 1)  # that call died: after its lease the worker takes over
     assert run_worker(job_event(stack)) == set()
     assert world.chain.payments == [("claim_funds", stack, 400)]
@@ -405,13 +403,13 @@ def test_the_chains_dispute_resolution_settles_or_fails_the_ticket(world: World,
         world.report(stack, 400)
     claim_stacks({"stack_small_ids": [won, lost], "num_claimed_compute_units": [900, 900]})
     drain(url)
-    assert {settlement.ticket(s)["settlement_status"] for s in (won, lost)} == {settlement.DISPUTED}
+    assert {tickets.ticket(s)["settlement_status"] for s in (won, lost)} == {tickets.DISPUTED}
 
     world.chain.tickets[won]["in_dispute"] = False  # what the ledger's resolution does on chain
-    settlement.project([resolved_event(world, won, True, 0), resolved_event(world, lost, False, 1000)])
-    assert settlement.ticket(won)["settlement_status"] == settlement.SETTLED
-    lost_ticket = settlement.ticket(lost)
-    assert lost_ticket["settlement_status"] == settlement.FAILED and lost_ticket["user_refund_amount"] == 1000
+    chain_events.apply([resolved_event(world, won, True, 0), resolved_event(world, lost, False, 1000)])
+    assert tickets.ticket(won)["settlement_status"] == tickets.SETTLED
+    lost_ticket = tickets.ticket(lost)
+    assert lost_ticket["settlement_status"] == tickets.FAILED and lost_ticket["user_refund_amount"] == 1000
     assert "gsi3pk" not in lost_ticket
     assert store.get(items.stack_pk(lost), "STACK")["is_locked"] is True
     pass_window(world)
@@ -420,7 +418,7 @@ def test_the_chains_dispute_resolution_settles_or_fails_the_ticket(world: World,
     rows = {r["stack_small_id"]: r for r in claimed()}
     assert (rows[won]["attestation_status"], rows[won]["settlement_complete"]) == ("Complete", True)
     assert (rows[lost]["attestation_status"], rows[lost]["settlement_complete"]) == ("Failed", False)
-    assert projection.apply(resolved_event(world, won, True, 0)) is False  # a replayed event changes nothing
+    assert chain_events.apply([resolved_event(world, won, True, 0)]) == 0  # a replayed event changes nothing
 
 
 # --- confidential path ----------------------------------------------------------------------------------------------
@@ -460,8 +458,8 @@ def test_a_rejected_confidential_claim_fails_and_frees_the_stack(world: World, a
     assert world.report(stack, 950).body["claim_requested"] is True
     assert store.get(items.stack_pk(stack), "STACK")["is_locked_for_claim"] is True
     assert drain(aws_env["SETTLEMENT_QUEUE_URL"]) == 1  # handled, not retried until the DLQ
-    ticket = settlement.ticket(stack)
-    assert ticket["settlement_status"] == settlement.FAILED and "EStackNotClaimable" in ticket["failure_reason"]
+    ticket = tickets.ticket(stack)
+    assert ticket["settlement_status"] == tickets.FAILED and "EStackNotClaimable" in ticket["failure_reason"]
     item = store.get(items.stack_pk(stack), "STACK")
     assert item["is_locked_for_claim"] is False and item["in_settle_period"] is False
     assert claimed()[0]["attestation_status"] == "Failed"
@@ -530,7 +528,7 @@ def test_duplicate_message_in_one_batch_attests_once(world: World, aws_env: dict
     claim_stacks({"stack_small_ids": [stack]})
     assert run_worker(job_event(stack, stack, stack)) == set()
     assert world.chain.calls["submit_attestation"] == 1
-    assert settlement.ticket(stack)["received_attestations"] == 1
+    assert tickets.ticket(stack)["received_attestations"] == 1
 
 
 def test_a_lost_message_is_re_enqueued_by_the_sweeper(world: World, aws_env: dict[str, Any]):
@@ -544,7 +542,7 @@ def test_a_lost_message_is_re_enqueued_by_the_sweeper(world: World, aws_env: dic
     clock.advance(settings().settlement_stall_seconds + 1)
     assert sweeper.lambda_handler({}, Context()) == {"requeued": 1, "failed": 0}
     assert drain(url) >= 1
-    assert settlement.ticket(stack)["received_attestations"] == 1
+    assert tickets.ticket(stack)["received_attestations"] == 1
     assert world.chain.payments == [("claim_funds", stack, 400)]  # the window passed meanwhile
 
 
@@ -553,11 +551,11 @@ def test_sweeper_fails_a_settlement_whose_time_ran_out(world: World, aws_env: di
     stack = world.stack(world.sampling_task)
     claim_stacks({"stack_small_ids": [stack]})
     drain(aws_env["SETTLEMENT_QUEUE_URL"])
-    assert settlement.ticket(stack)["settlement_status"] == settlement.ATTESTING
+    assert tickets.ticket(stack)["settlement_status"] == tickets.ATTESTING
     clock.advance(settings().settlement_deadline_seconds + 1)
     assert load_function("settlement_sweeper").lambda_handler({}, Context())["failed"] == 1
-    ticket = settlement.ticket(stack)
-    assert ticket["settlement_status"] == settlement.FAILED and ticket["failure_reason"] == "settlement deadline passed"
+    ticket = tickets.ticket(stack)
+    assert ticket["settlement_status"] == tickets.FAILED and ticket["failure_reason"] == "settlement deadline passed"
     [row] = claimed()
     assert row["attestation_status"] == "Failed"
 
@@ -576,7 +574,7 @@ def test_worker_killed_after_the_chain_call_never_calls_twice(world: World, aws_
     clock.advance(settings().settlement_step_lease_seconds + 1)
     assert run_worker(job_event(stack)) != set()
     assert world.chain.calls["submit_attestation"] == 1
-    assert settlement.ticket(stack)["received_attestations"] == 1
+    assert tickets.ticket(stack)["received_attestations"] == 1
     clock.advance(settings().settlement_step_lease_seconds + 1)
     assert run_worker(job_event(stack)) == set()
     assert world.chain.calls["claim_funds"] == 1 and world.chain.payments == [("claim_funds", stack, 400)]
@@ -587,21 +585,21 @@ def test_worker_raising_before_the_digest_is_recorded_reuses_it(world: World, mo
     stack = world.stack(world.sampling_task)
     world.report(stack, 400)
     claim_stacks({"stack_small_ids": [stack]})
-    real_project = settlement.project
+    real_apply = chain_events.apply
     calls = {"n": 0}
 
-    def flaky(events: Any) -> None:
+    def flaky(events: Any) -> int:
         calls["n"] += 1
         if calls["n"] == 1:
             raise RuntimeError("killed after recording the digest, before projecting")
-        real_project(events)
+        return real_apply(events)
 
-    monkeypatch.setattr(settlement, "project", flaky)
+    monkeypatch.setattr(chain_events, "apply", flaky)
     assert run_worker(job_event(stack)) != set()
     assert run_worker(job_event(stack)) == set()  # the step is done: its digest is re-used, no second call
     assert world.chain.calls["submit_attestation"] == 1
-    projection.poll(world.chain)  # the poller projects the attestation the worker did not
-    assert settlement.ticket(stack)["received_attestations"] == 1
+    chain_events.poll(world.chain)  # the poller projects the attestation the worker did not
+    assert tickets.ticket(stack)["received_attestations"] == 1
 
 
 def test_poison_message_ends_in_the_dlq(world: World, aws_env: dict[str, Any]):
@@ -611,7 +609,7 @@ def test_poison_message_ends_in_the_dlq(world: World, aws_env: dict[str, Any]):
     stack = world.stack(world.confidential_task)
     world.report(stack, 100)
     _sqs().send_message(QueueUrl=url, MessageBody='{"kind": "settle", "stack_small_id": "x"}')
-    _sqs().send_message(QueueUrl=url, MessageBody=json.dumps(settlement.job(999, "claim")))  # no such ticket
+    _sqs().send_message(QueueUrl=url, MessageBody=json.dumps(jobs.job(999, "claim")))  # no such ticket
     # receive with visibility 0 so a failed message is back at once (as after its visibility timeout)
     for _ in range(max_receives + 2):
         drain(url, visibility=0, rounds=1)

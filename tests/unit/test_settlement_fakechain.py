@@ -300,18 +300,18 @@ class FakeChain:
 
 
 def test_fake_final_check_accepts_the_documented_proof_scheme():
-    from nodeplane.network import settlement
+    from nodeplane.network.settlement import proofs
 
     chain = FakeChain(sample=[2])
     a, b = "0x" + "01" * 32, "0x" + "02" * 32
     assert chain.register_node(a) == 1 and chain.register_node(b) == 2
     stack = chain.create_stack(chain.create_task(2), 1)
-    proof, leaf0 = settlement.committed_proof(stack, 700), settlement.leaf(stack, 700, 0)
+    proof, leaf0 = proofs.committed_proof(stack, 700), proofs.leaf(stack, 700, 0)
     assert chain.try_settle_stack(
         operator=a, node_small_id=1, stack_small_id=stack, units=700, proof=proof, leaf=leaf0
     ).ok
     out = chain.submit_attestation(
-        operator=b, node_small_id=2, stack_small_id=stack, proof=proof, leaf=settlement.leaf(stack, 700, 1)
+        operator=b, node_small_id=2, stack_small_id=stack, proof=proof, leaf=proofs.leaf(stack, 700, 1)
     )
     assert out.event("StackSettlementTicketEvent") is not None
     assert not chain.claim_funds(operator=a, node_small_id=1, ticket_ids=[stack]).ok  # window still open
@@ -322,7 +322,7 @@ def test_fake_final_check_accepts_the_documented_proof_scheme():
 
 
 def test_fake_disputes_a_disagreeing_attestation():
-    from nodeplane.network import settlement
+    from nodeplane.network.settlement import proofs
 
     chain = FakeChain(sample=[2])
     a, b = "0x" + "01" * 32, "0x" + "02" * 32
@@ -333,15 +333,15 @@ def test_fake_disputes_a_disagreeing_attestation():
         node_small_id=1,
         stack_small_id=stack,
         units=900,
-        proof=settlement.committed_proof(stack, 900),
-        leaf=settlement.leaf(stack, 900, 0),
+        proof=proofs.committed_proof(stack, 900),
+        leaf=proofs.leaf(stack, 900, 0),
     )
     out = chain.submit_attestation(
         operator=b,
         node_small_id=2,
         stack_small_id=stack,
-        proof=settlement.committed_proof(stack, 400),
-        leaf=settlement.leaf(stack, 400, 1),
+        proof=proofs.committed_proof(stack, 400),
+        leaf=proofs.leaf(stack, 400, 1),
     )
     assert out.event("StackAttestationDisputeEvent") is not None
     chain.epoch += 5

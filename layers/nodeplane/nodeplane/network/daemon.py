@@ -10,7 +10,8 @@ from typing import Any
 
 from nodeplane import store
 from nodeplane.errors import BadRequest, Conflict, DomainError, NotFound
-from nodeplane.network import chainops, items, operators, projection
+from nodeplane.network import chain_events, chainops, items, operators, projection
+from nodeplane.network.chainops import TxOutcome
 
 
 class ChainFailure(DomainError):
@@ -28,26 +29,18 @@ _ABORTS = {
 }
 
 
-def _outcome(result: Any, projected: bool = True) -> str:
+def _outcome(result: TxOutcome) -> str:
+    """The digest of a transaction that succeeded, its events applied at once; a Move abort as the caller's 4xx."""
     if not result.ok:
         kind, text = _ABORTS.get(result.error or "", (ChainFailure, "the transaction failed"))
         raise kind(f"{text} ({result.error}; tx {result.digest})")
-    if projected:
-        for event in result.events:  # project at once; the poller seeing them again changes nothing
-            projection.apply(event)
+    chain_events.apply(result.events)
     return str(result.digest)
-
-
-def _ops() -> Any:
-    ops = chainops.ops()
-    if not hasattr(ops, "operator_calls"):
-        raise ChainFailure("this deployment cannot submit operator transactions")
-    return ops
 
 
 def register_node(tenant: str) -> dict[str, Any]:
     address = operators.address_of(tenant)
-    result = _ops().register_node(address)
+    result = chainops.ops().register_node(address)
     digest = _outcome(result)
     event = result.event("NodeRegisteredEvent") or {}
     return {
@@ -58,9 +51,7 @@ def register_node(tenant: str) -> dict[str, Any]:
 
 
 def operator_nodes(tenant: str) -> list[int]:
-    address = operators.address_of(tenant)
-    rows, _ = store.query("gsi2pk", items.operator_nodes_pk(address), sk_name="gsi2sk", index="gsi2", limit=200)
-    return [int(i["node_small_id"]) for i in rows]
+    return operators.operator_node_ids(operators.address_of(tenant))
 
 
 def _nodes(tenant: str, node_small_id: int | None) -> list[int]:
@@ -95,7 +86,9 @@ def subscribe(tenant: str, task_small_id: int, price: int, node_small_id: int | 
         if not update and subscribed:
             raise Conflict(f"node {node} is already subscribed to task {task_small_id}")
     function = "update_node_subscription" if update else "subscribe_node_to_task"
-    return _outcome(_ops().operator_calls(operators.address_of(tenant), nodes, function, [task_small_id, price]))
+    return _outcome(
+        chainops.ops().operator_calls(operators.address_of(tenant), nodes, function, [task_small_id, price])
+    )
 
 
 def unsubscribe(tenant: str, task_small_id: int, node_small_id: int | None) -> str:
@@ -105,7 +98,9 @@ def unsubscribe(tenant: str, task_small_id: int, node_small_id: int | None) -> s
         if store.get(items.node_pk(node), items.sub_sk(task_small_id)) is None:
             raise Conflict(f"node {node} is not subscribed to task {task_small_id}")
     return _outcome(
-        _ops().operator_calls(operators.address_of(tenant), nodes, "unsubscribe_node_from_task", [task_small_id])
+        chainops.ops().operator_calls(
+            operators.address_of(tenant), nodes, "unsubscribe_node_from_task", [task_small_id]
+        )
     )
 
 
@@ -121,7 +116,7 @@ def publish_public_key(tenant: str, node_small_id: int, public_key_b64: str, dev
     rotation = store.get(items.KEYROT, "CURRENT")
     counter = int(rotation["key_rotation_counter"]) if rotation else 0
     return _outcome(
-        _ops().operator_calls(
+        chainops.ops().operator_calls(
             operators.address_of(tenant), [node_small_id], "rotate_node_public_key", [key, b"", counter, device_type]
         )
     )

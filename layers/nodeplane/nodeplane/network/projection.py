@@ -1,18 +1,18 @@
-"""Project chain events (Sui JSON shape) into DynamoDB. Applying an event twice changes nothing: each
-event's id is written with its effects in one transaction, conditional on not having been seen."""
+"""What the market's chain events (nodes, subscriptions, tasks, key rotations, stacks) do to the items nodeplane
+keeps of them, and how to read events in Sui's JSON shape. The handlers are registered in network/chain_events.py,
+which applies each event once.
+
+Each handler returns the operations to write with the event's marker in one transaction, and a fallback written
+instead when those fail because the effect is already there (None: nothing can already be there).
+"""
 
 from __future__ import annotations
 
 import base64
-import logging
-from collections.abc import Callable
 from typing import Any
 
 from nodeplane import clock, store
 from nodeplane.network import items
-from nodeplane.store.dynamo import TransactionFailed
-
-logger = logging.getLogger("nodeplane.projection")
 
 CONFIDENTIAL = 1  # security levels: 0 none, 1 ConfidentialCompute, 2 SamplingConsensus
 
@@ -36,59 +36,7 @@ def event_name(event: dict[str, Any]) -> str:
     return str(event["type"]).rsplit("::", 1)[-1].split("<", 1)[0]
 
 
-def _marker(event: dict[str, Any]) -> store.Op:
-    return store.put(
-        {
-            "pk": items.chain_event_pk(event["id"]["txDigest"]),
-            "sk": str(event["id"]["eventSeq"]),
-            "type": event_name(event),
-            "applied_at": clock.iso(),
-        },
-        condition="attribute_not_exists(pk)",
-        label="marker",
-    )
-
-
-# Called with each newly applied event after its transaction committed (e.g. to enqueue settlement work).
-AFTER_APPLY: list[Callable[[dict[str, Any]], None]] = []
-
-Handler = Callable[[dict[str, Any], dict[str, Any]], tuple[list[store.Op], list[store.Op] | None]]
-HANDLERS: dict[str, Handler] = {}
-
-
-def handles(name: str) -> Callable[[Handler], Handler]:
-    def register(fn: Handler) -> Handler:
-        HANDLERS[name] = fn
-        return fn
-
-    return register
-
-
-def apply(event: dict[str, Any]) -> bool:
-    """Apply one event; False when it was applied before (or is not one nodeplane projects)."""
-    handler = HANDLERS.get(event_name(event))
-    if handler is None:
-        return False
-    ops, fallback = handler(event["parsedJson"], event)
-    try:
-        store.transact([*ops, _marker(event)])
-    except TransactionFailed as exc:
-        if exc.failed("marker"):
-            return False
-        if fallback is None:
-            raise
-        # the effect is already there (e.g. the stack was written from the purchase itself)
-        try:
-            store.transact([*fallback, _marker(event)])
-        except TransactionFailed as again:
-            if again.failed("marker"):
-                return False
-            raise
-    return True
-
-
-@handles("NodeRegisteredEvent")
-def _node_registered(data: dict[str, Any], event: dict[str, Any]) -> tuple[list[store.Op], None]:
+def node_registered(data: dict[str, Any], event: dict[str, Any]) -> tuple[list[store.Op], None]:
     node = small(data["node_small_id"])
     sender = str(event["sender"]).lower()
     item = {
@@ -130,23 +78,19 @@ def _sub_ops(data: dict[str, Any], *, new: bool) -> list[store.Op]:
     ]
 
 
-@handles("NodeSubscribedToTaskEvent")
-def _subscribed(data: dict[str, Any], event: dict[str, Any]) -> tuple[list[store.Op], None]:
+def subscribed(data: dict[str, Any], event: dict[str, Any]) -> tuple[list[store.Op], None]:
     return _sub_ops(data, new=True), None
 
 
-@handles("NodeSubscriptionUpdatedEvent")
-def _sub_updated(data: dict[str, Any], event: dict[str, Any]) -> tuple[list[store.Op], None]:
+def subscription_updated(data: dict[str, Any], event: dict[str, Any]) -> tuple[list[store.Op], None]:
     return _sub_ops(data, new=False), None
 
 
-@handles("NodeUnsubscribedFromTaskEvent")
-def _unsubscribed(data: dict[str, Any], event: dict[str, Any]) -> tuple[list[store.Op], None]:
+def unsubscribed(data: dict[str, Any], event: dict[str, Any]) -> tuple[list[store.Op], None]:
     return [store.delete(items.node_pk(small(data["node_small_id"])), items.sub_sk(small(data["task_small_id"])))], None
 
 
-@handles("TaskRegisteredEvent")
-def _task_registered(data: dict[str, Any], event: dict[str, Any]) -> tuple[list[store.Op], None]:
+def task_registered(data: dict[str, Any], event: dict[str, Any]) -> tuple[list[store.Op], None]:
     task = small(data["task_small_id"])
     model = data.get("model_name")
     level = small(data.get("security_level", 0))
@@ -182,8 +126,7 @@ def _task_registered(data: dict[str, Any], event: dict[str, Any]) -> tuple[list[
     return ops, None
 
 
-@handles("TaskDeprecationEvent")
-def _task_deprecated(data: dict[str, Any], event: dict[str, Any]) -> tuple[list[store.Op], None]:
+def task_deprecated(data: dict[str, Any], event: dict[str, Any]) -> tuple[list[store.Op], None]:
     task = small(data["task_small_id"])
     # take the task's subscriptions off the market first (idempotent), then mark the task
     cursor: str | None = None
@@ -221,8 +164,7 @@ def _task_deprecated(data: dict[str, Any], event: dict[str, Any]) -> tuple[list[
     return ops, None
 
 
-@handles("NewKeyRotationEvent")
-def _key_rotation(data: dict[str, Any], event: dict[str, Any]) -> tuple[list[store.Op], list[store.Op]]:
+def key_rotation(data: dict[str, Any], event: dict[str, Any]) -> tuple[list[store.Op], list[store.Op]]:
     counter = small(data["key_rotation_counter"])
     return [
         store.put(
@@ -239,8 +181,7 @@ def _key_rotation(data: dict[str, Any], event: dict[str, Any]) -> tuple[list[sto
     ], []
 
 
-@handles("NodePublicKeyCommittmentEvent")
-def _public_key(data: dict[str, Any], event: dict[str, Any]) -> tuple[list[store.Op], list[store.Op]]:
+def public_key_committed(data: dict[str, Any], event: dict[str, Any]) -> tuple[list[store.Op], list[store.Op]]:
     node = small(data["node_id"])
     counter = small(data["key_rotation_counter"])
     return [
@@ -296,57 +237,7 @@ def stack_item(data: dict[str, Any], *, task: dict[str, Any] | None, user: str |
     return item
 
 
-@handles("StackCreatedEvent")
-def _stack_created(data: dict[str, Any], event: dict[str, Any]) -> tuple[list[store.Op], list[store.Op]]:
+def stack_created(data: dict[str, Any], event: dict[str, Any]) -> tuple[list[store.Op], list[store.Op]]:
     task = store.get(items.task_pk(small(data["task_small_id"])), "TASK")
     item = stack_item(data, task=task, user=None)
     return [store.put(item, condition="attribute_not_exists(pk)", label="stack")], []
-
-
-def cursor() -> str | None:
-    item = store.get(items.CURSOR_PK, "CURSOR")
-    return str(item["cursor"]) if item and item.get("cursor") else None
-
-
-def save_cursor(value: str | None, previous: str | None) -> None:
-    """Advance the stored cursor; conditional, so two pollers cannot move it backwards."""
-    if value is None or value == previous:
-        return
-    condition = (
-        "attribute_not_exists(pk) OR #c = :prev" if previous else "attribute_not_exists(pk) OR attribute_not_exists(#c)"
-    )
-    values: dict[str, Any] = {":prev": previous} if previous else {}
-    try:
-        store.transact(
-            [
-                store.put(
-                    {"pk": items.CURSOR_PK, "sk": "CURSOR", "cursor": value, "updated_at": clock.iso()},
-                    condition=condition,
-                    names={"#c": "cursor"},
-                    values=values or None,
-                )
-            ]
-        )
-    except TransactionFailed:
-        logger.info("another poller advanced the cursor first")
-
-
-def poll(chain: Any, *, max_pages: int = 20, page_size: int = 50) -> dict[str, int]:
-    """Read new events from the chain client and project them; returns counts."""
-    applied = seen = 0
-    start = cursor()
-    position = start
-    for _ in range(max_pages):
-        events, next_cursor = chain.events_since(position, page_size)
-        for event in events:
-            seen += 1
-            if apply(event):
-                applied += 1
-                for hook in AFTER_APPLY:
-                    hook(event)
-        if not events or next_cursor is None or next_cursor == position:
-            position = next_cursor or position
-            break
-        position = next_cursor
-    save_cursor(position, start)
-    return {"seen": seen, "applied": applied}

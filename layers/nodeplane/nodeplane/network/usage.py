@@ -24,7 +24,8 @@ from typing import Any
 
 from nodeplane import clock, store
 from nodeplane.errors import BadRequest, Conflict, Forbidden, NotFound
-from nodeplane.network import items, settlement
+from nodeplane.network import items
+from nodeplane.network.settlement import tickets
 from nodeplane.store.dynamo import TransactionFailed
 
 AUTO_CLAIM_FILL = 0.95  # the node daemon claims a confidential stack at this fill with no request in flight
@@ -175,4 +176,4 @@ def maybe_auto_claim(stack_small_id: int) -> bool:
         return False
     if int(stack.get("locked_compute_units", 0)) > 0:
         return False  # a request is in flight; its own report re-checks
-    return settlement.request_confidential_claim(stack_small_id)
+    return tickets.request_confidential_claim(stack_small_id)
