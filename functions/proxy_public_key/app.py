@@ -3,7 +3,7 @@
 from typing import Annotated
 
 from nodeplane.api import handler, http_resolver, tenant
-from nodeplane.network import locks
+from nodeplane.network.locks import proxy_api
 
 from aws_lambda_powertools.event_handler.openapi.params import Body
 from pydantic import BaseModel, Field, StrictStr
@@ -24,7 +24,7 @@ class SelectNodePublicKeyResponse(BaseModel):
 
 @app.post("/proxy/v1/encryption/public-key", summary="Select a confidential node's public key", tags=["proxy"])
 def select_node_public_key(request: Annotated[SelectNodePublicKeyRequest, Body()]) -> SelectNodePublicKeyResponse:
-    grant = locks.lock(tenant(app), request.model_name)
+    grant = proxy_api.lock(tenant(app), request.model_name)
     return SelectNodePublicKeyResponse(
         public_key=grant.public_key,
         node_small_id=grant.node_small_id,

@@ -15,8 +15,9 @@ from typing import Any
 import pytest
 
 from nodeplane import clock, store
-from nodeplane.network import balances, chain_events, chainops, items, locks, projection
+from nodeplane.network import balances, chain_events, chainops, items, projection
 from nodeplane.network.chainops import TxOutcome
+from nodeplane.network.locks import plan, proxy_api, purchase, reserve, sweeper
 from tests.support.lambda_events import http_event, invoke
 
 PKG = "0x" + "ab" * 32
@@ -179,7 +180,7 @@ def chain(monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeChain]:
     fake = FakeChain()
     chainops.use(fake)  # type: ignore[arg-type]
     # waiting for another purchase moves the test clock instead of sleeping
-    monkeypatch.setattr(locks, "sleep", clock.advance)
+    monkeypatch.setattr(purchase, "sleep", clock.advance)
     yield fake
     chainops.use(None)
 
@@ -250,7 +251,7 @@ def test_public_key_endpoint_uses_the_same_selection(aws_env, chain):
     assert reply.status == 200, reply.body
     assert set(reply.body) == {"public_key", "node_small_id", "stack_entry_digest", "stack_small_id"}
     assert reply.body["node_small_id"] == 2 and reply.body["stack_entry_digest"]
-    assert stack(reply.body["stack_small_id"])["locked_compute_units"] == locks.DEFAULT_MAX_NUM_TOKENS
+    assert stack(reply.body["stack_small_id"])["locked_compute_units"] == plan.DEFAULT_MAX_NUM_TOKENS
 
 
 def test_existing_stacks_are_ranked_by_stack_price_and_capacity(aws_env, chain):
@@ -511,14 +512,14 @@ def test_the_sweeper_releases_expired_locks_exactly_once(aws_env, chain):
 def test_release_returns_exactly_the_reserved_units_once(aws_env, chain):
     seed_market()
     small_stack(units=100_000)
-    grant = locks.lock("tenant-a", "llama", 1234, 60)
+    grant = proxy_api.lock("tenant-a", "llama", 1234, 60)
     assert stack(7)["available_units"] == 100_000 - 1234
-    assert locks.release(7, grant.lock_id) == 1234
-    assert locks.release(7, grant.lock_id) == 0
+    assert reserve.release(7, grant.lock_id) == 1234
+    assert reserve.release(7, grant.lock_id) == 0
     item = stack(7)
     assert item["available_units"] == 100_000 and item["locked_compute_units"] == 0
     clock.advance(120)
-    assert locks.sweep()["released_units"] == 0  # the sweeper does not release it a second time
+    assert sweeper.sweep()["released_units"] == 0  # the sweeper does not release it a second time
 
 
 def invoke_schedule(function: str) -> Any:

@@ -12,7 +12,8 @@ from typing import Any
 import pytest
 
 from nodeplane import clock, store
-from nodeplane.network import balances, items, locks, projection
+from nodeplane.network import balances, items, projection
+from nodeplane.network.locks import plan
 from tests.integration.test_locks_api import FakeChain, assert_units, commit_key, lock, rotate, seed_market
 from tests.support.lambda_events import Context, container
 
@@ -77,7 +78,7 @@ def test_exactly_as_many_locks_succeed_as_fit(aws_env, chain):
         assert_units(item)
         assert item["locked_compute_units"] == per_stack.get(s, 0) * TOKENS <= total
 
-    clock.advance(locks.DEFAULT_TIMEOUT_SECONDS + 1)
+    clock.advance(plan.DEFAULT_TIMEOUT_SECONDS + 1)
     assert sweep()["released_units"] == fits * TOKENS
     for s, total in ((10, 100_000), (11, 50_000)):
         item = store.get(items.stack_pk(s), "STACK")
@@ -102,7 +103,7 @@ def test_concurrent_first_locks_buy_one_stack_and_share_it(aws_env, chain):
     assert item["locked_compute_units"] == statuses[200] * TOKENS <= 1_000_000
     # most requests waited for the purchase and reused the stack instead of failing
     assert statuses[200] > REQUESTS // 4, statuses
-    clock.advance(locks.DEFAULT_TIMEOUT_SECONDS + 1)
+    clock.advance(plan.DEFAULT_TIMEOUT_SECONDS + 1)
     sweep()
     item = store.get(items.stack_pk(1000), "STACK")
     assert item is not None and item["available_units"] == 1_000_000 and item["locks"] == {}
