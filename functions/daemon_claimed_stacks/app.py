@@ -1,7 +1,7 @@
-"""GET /daemon/claimed_stacks: the settlement tickets of all the operator's nodes (seed 004 fields)."""
+"""GET /daemon/claimed_stacks: the settlement tickets of all the operator's nodes, as ClaimedStack."""
 
 from nodeplane.api import handler, http_resolver, tenant
-from nodeplane.network.daemon_models import ClaimedStack
+from nodeplane.network.models.daemon import ClaimedStack
 from nodeplane.network.settlement import tickets
 
 app = http_resolver("daemon")

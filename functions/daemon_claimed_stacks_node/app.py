@@ -1,8 +1,8 @@
-"""GET /daemon/claimed_stacks/{id}: the settlement tickets of one of the operator's nodes (seed 004 fields)."""
+"""GET /daemon/claimed_stacks/{id}: the settlement tickets of one of the operator's nodes, as ClaimedStack."""
 
 from nodeplane.api import handler, http_resolver, tenant
 from nodeplane.errors import BadRequest
-from nodeplane.network.daemon_models import ClaimedStack
+from nodeplane.network.models.daemon import ClaimedStack
 from nodeplane.network.settlement import tickets
 
 app = http_resolver("daemon")
