@@ -2,30 +2,16 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from nodeplane import store
 from nodeplane.network import chain_events, items
-
-PKG = "0x" + "ab" * 32
-
-
-def event(name: str, data: dict[str, Any], *, tx: str = "Tx1", seq: int = 0, sender: str = "0x" + "11" * 32):
-    return {
-        "id": {"txDigest": tx, "eventSeq": str(seq)},
-        "packageId": PKG,
-        "transactionModule": "db",
-        "sender": sender,
-        "type": f"{PKG}::db::{name}",
-        "parsedJson": data,
-        "timestampMs": "1795000000000",
-    }
+from tests.support.fakes import FakeChain
+from tests.support.network import chain_event
 
 
 def seed_market(model: str = "llama") -> None:
     chain_events.apply(
         [
-            event(
+            chain_event(
                 "TaskRegisteredEvent",
                 {
                     "task_id": "0x" + "22" * 32,
@@ -42,7 +28,7 @@ def seed_market(model: str = "llama") -> None:
     for node, price in ((1, 300), (2, 100), (3, 200)):
         chain_events.apply(
             [
-                event(
+                chain_event(
                     "NodeRegisteredEvent",
                     {"badge_id": f"0xbadge{node}", "node_small_id": {"inner": str(node)}},
                     tx=f"R{node}",
@@ -52,7 +38,7 @@ def seed_market(model: str = "llama") -> None:
         )
         chain_events.apply(
             [
-                event(
+                chain_event(
                     "NodeSubscribedToTaskEvent",
                     {
                         "task_small_id": {"inner": "1"},
@@ -73,7 +59,7 @@ def test_projection_builds_the_market_and_is_idempotent(moto_env):
     subs, _ = store.query("gsi1pk", items.subs_index_pk(1), sk_name="gsi1sk", index="gsi1")
     assert [s["node_small_id"] for s in subs] == [2, 3, 1]  # cheapest first
     # replaying every event changes nothing
-    again = event(
+    again = chain_event(
         "NodeSubscribedToTaskEvent",
         {
             "task_small_id": {"inner": "1"},
@@ -91,7 +77,7 @@ def test_updates_unsubscribe_deprecation_and_keys(moto_env):
     seed_market()
     chain_events.apply(
         [
-            event(
+            chain_event(
                 "NodeSubscriptionUpdatedEvent",
                 {
                     "task_small_id": {"inner": "1"},
@@ -105,7 +91,7 @@ def test_updates_unsubscribe_deprecation_and_keys(moto_env):
     )
     chain_events.apply(
         [
-            event(
+            chain_event(
                 "NodeUnsubscribedFromTaskEvent",
                 {"task_small_id": {"inner": "1"}, "node_small_id": {"inner": "3"}},
                 tx="X3",
@@ -115,11 +101,11 @@ def test_updates_unsubscribe_deprecation_and_keys(moto_env):
     subs, _ = store.query("gsi1pk", items.subs_index_pk(1), sk_name="gsi1sk", index="gsi1")
     assert [s["node_small_id"] for s in subs] == [1, 2]
     chain_events.apply(
-        [event("NewKeyRotationEvent", {"key_rotation_counter": "1", "epoch": "5", "nonce": "9"}, tx="K")]
+        [chain_event("NewKeyRotationEvent", {"key_rotation_counter": "1", "epoch": "5", "nonce": "9"}, tx="K")]
     )
     chain_events.apply(
         [
-            event(
+            chain_event(
                 "NodePublicKeyCommittmentEvent",
                 {
                     "epoch": "5",
@@ -137,7 +123,7 @@ def test_updates_unsubscribe_deprecation_and_keys(moto_env):
     assert node["key_rotation_counter"] == 1 and node["key_valid"] is True and len(node["public_key"]) == 44
     assert store.get(items.KEYROT, "CURRENT")["key_rotation_counter"] == 1
     chain_events.apply(
-        [event("TaskDeprecationEvent", {"task_id": "0x", "task_small_id": {"inner": "1"}, "epoch": "6"}, tx="D")]
+        [chain_event("TaskDeprecationEvent", {"task_id": "0x", "task_small_id": {"inner": "1"}, "epoch": "6"}, tx="D")]
     )
     subs, _ = store.query("gsi1pk", items.subs_index_pk(1), sk_name="gsi1sk", index="gsi1")
     assert subs == []
@@ -145,19 +131,9 @@ def test_updates_unsubscribe_deprecation_and_keys(moto_env):
     assert store.get(items.model_pk("llama"), "TASK#000000000001")["is_deprecated"] is True
 
 
-class FakeChain:
-    def __init__(self, events: list[dict[str, Any]]) -> None:
-        self.events = events
-
-    def events_since(self, cursor: str | None, limit: int):
-        start = int(cursor or 0)
-        page = self.events[start : start + limit]
-        return page, str(start + len(page))
-
-
 def test_poller_keeps_a_cursor(moto_env):
     events = [
-        event(
+        chain_event(
             "TaskRegisteredEvent",
             {
                 "task_id": "0x1",
@@ -170,12 +146,12 @@ def test_poller_keeps_a_cursor(moto_env):
         )
         for i in range(1, 8)
     ]
-    chain = FakeChain(events)
+    chain = FakeChain(log=events)
     assert chain_events.poll(chain, page_size=3) == {"seen": 7, "applied": 7}
     assert chain_events.cursor() == "7"
     assert chain_events.poll(chain, page_size=3) == {"seen": 0, "applied": 0}
-    chain.events.append(
-        event(
+    chain.log.append(
+        chain_event(
             "TaskRegisteredEvent",
             {"task_id": "0x9", "task_small_id": "9", "role": 0, "model_name": "m9", "security_level": 0},
             tx="T9",

@@ -1,7 +1,7 @@
 """Settlement end to end in-process: daemon APIs, the SQS worker and sweeper, against a fake chain.
 
-The fake (tests/unit/test_settlement_fakechain.py) keeps the contract's rules and counts every chain call
-and payment, so "nothing happened twice" is checked on the chain's side, not only in DynamoDB.
+The fake chain (tests/support/fakes.py) keeps the contract's rules and counts every chain call and payment, so
+"nothing happened twice" is checked on the chain's side, not only in DynamoDB.
 """
 
 from __future__ import annotations
@@ -23,13 +23,14 @@ from nodeplane import clock, store
 from nodeplane.network import chain_events, chainops, items, usage
 from nodeplane.network.settlement import jobs, tickets
 from nodeplane.settings import settings
-from tests.support.lambda_events import Context, http_event, invoke, load_function
-from tests.unit.test_settlement_fakechain import FakeChain
+from tests.support.fakes import FakeChain
+from tests.support.lambda_events import Context, http_event, invoke, load_function, sqs_event
+from tests.support.network import chain_event, hold_operator_key, inner, register_operator
 
 ALICE, BOB = "alice", "bob"
 
 
-# --- Sui ed25519 keys (reference §1.2: base64(flag ‖ sig ‖ pubkey), address = blake2b256(flag ‖ pubkey)) -----------
+# --- Sui ed25519 keys, written out here: signature = base64(flag ‖ sig ‖ pubkey), address = blake2b256(flag ‖ pubkey)
 
 
 class Key:
@@ -51,16 +52,14 @@ class World:
         self.keys = {1: Key(), 2: Key(), 3: Key()}
         # node 1 (alice) sells stacks; node 2 (alice too) and node 3 (bob) attest
         for n in (1, 2, 3):
-            assert chain.register_node(self.keys[n].address) == n
+            assert chain.add_node(self.keys[n].address) == n
         self.sampling_task = chain.create_task(2)
         self.confidential_task = chain.create_task(1)
         for tenant, node in ((ALICE, 1), (BOB, 3)):
-            store.transact(
-                [store.put({"pk": f"OPERATOR#{tenant}", "sk": "SUI", "sui_address": self.keys[node].address})]
-            )
+            register_operator(tenant, self.keys[node].address)
         # nodeplane holds the operator keys of the local network
         for n in (1, 2):
-            store.transact([store.put({"pk": f"OPKEY#{self.keys[n].address}", "sk": "KEY"})])
+            hold_operator_key(self.keys[n].address)
         chain_events.poll(chain)
 
     def stack(self, task: int, units: int = 1000) -> int:
@@ -80,7 +79,7 @@ class World:
 
 
 def lock(stack: int, lock_id: str, units: int) -> None:
-    """What network/locks.py does: reserve units on the stack and keep the lock in its ``locks`` map."""
+    """What network/locks/reserve.py does: reserve units on the stack and keep the lock in its ``locks`` map."""
     pk = items.stack_pk(stack)
     with contextlib.suppress(store.TransactionFailed):
         store.transact(
@@ -126,25 +125,6 @@ def world(aws_env: dict[str, Any], monkeypatch: pytest.MonkeyPatch):
 
 def _sqs() -> Any:
     return boto3.client("sqs")
-
-
-def sqs_event(messages: list[dict[str, Any]]) -> dict[str, Any]:
-    return {
-        "Records": [
-            {
-                "messageId": m["MessageId"],
-                "receiptHandle": m["ReceiptHandle"],
-                "body": m["Body"],
-                "attributes": {"ApproximateReceiveCount": "1", "SentTimestamp": "0"},
-                "messageAttributes": {},
-                "md5OfBody": "",
-                "eventSource": "aws:sqs",
-                "eventSourceARN": "arn:aws:sqs:us-east-1:123456789012:settlement",
-                "awsRegion": "us-east-1",
-            }
-            for m in messages
-        ]
-    }
 
 
 def job_event(*stacks: int) -> dict[str, Any]:
@@ -252,7 +232,7 @@ def test_a_node_that_is_not_the_operators_is_404(world: World):
     assert bad.status == 400 and isinstance(bad.body["error"], str)
     stack = world.stack(world.sampling_task)
     assert claim_stacks({"stack_small_ids": [stack]}, tenant=BOB).status == 403  # nodeplane cannot sign for bob
-    store.transact([store.put({"pk": f"OPKEY#{world.keys[3].address}", "sk": "KEY"})])
+    hold_operator_key(world.keys[3].address)
     assert claim_stacks({"stack_small_ids": [stack]}, tenant=BOB).status == 404
     assert world.chain.calls["try_settle_stack"] == 0
 
@@ -265,7 +245,7 @@ def test_disagreeing_attestation_opens_a_dispute_that_resolves(world: World, aws
     drain(aws_env["SETTLEMENT_QUEUE_URL"])
     ticket = tickets.ticket(stack)
     assert ticket["settlement_status"] == tickets.DISPUTED and ticket["is_in_dispute"] is True
-    assert store.get(items.stack_pk(stack), "DISPUTE#000000000002")["original_node_id"] == 1
+    assert store.get(items.stack_pk(stack), items.dispute_sk(2))["original_node_id"] == 1
     [row] = claimed()
     assert row["attestation_status"] == "Pending" and row["received_attestations"] == 1
 
@@ -303,7 +283,7 @@ def test_attestation_and_claim_funds_through_the_daemon_api(world: World):
     body = {"stack_small_ids": [stack]}
     attest = http_event("POST", "/daemon/attestations", body=body, tenant=BOB)
     assert invoke("daemon_attestations", attest).status == 403  # bob's key is not with nodeplane yet
-    store.transact([store.put({"pk": f"OPKEY#{world.keys[3].address}", "sk": "KEY"})])
+    hold_operator_key(world.keys[3].address)
     reply = invoke("daemon_attestations", attest)
     assert reply.status == 200 and len(reply.body["tx_digests"]) == 1
     again = invoke("daemon_attestations", attest)  # a retry re-uses the recorded digest
@@ -369,7 +349,7 @@ def test_a_claim_in_flight_elsewhere_makes_the_worker_look_again_soon(world: Wor
     drain(aws_env["SETTLEMENT_QUEUE_URL"])
     pass_window(world)
     # the operator's POST /daemon/claim_funds is inside its chain call right now
-    step = {"pk": items.stack_pk(stack), "sk": "STEP#claim", "entity": "chain_step", "state": "started"}
+    step = {"pk": items.stack_pk(stack), "sk": items.step_sk("claim"), "entity": "chain_step", "state": "started"}
     store.transact([store.put(step | {"step": "claim", "started_at": clock.now()})])
     assert run_worker(job_event(stack)) == set() and world.chain.calls["claim_funds"] == 0
     assert tickets.ticket(stack)["next_action"] == "claim"
@@ -380,20 +360,13 @@ def test_a_claim_in_flight_elsewhere_makes_the_worker_look_again_soon(world: Wor
 
 def resolved_event(world: World, stack: int, original_is_correct: bool, refund: int) -> dict[str, Any]:
     """The local ledger's StackDisputeResolvedEvent (the fake chain has no resolution entry of its own)."""
-    return {
-        "id": {"txDigest": f"Resolve{stack}", "eventSeq": "0"},
-        "packageId": "0xab",
-        "transactionModule": "db",
-        "sender": "0xadmin",
-        "type": "0xab::db::StackDisputeResolvedEvent",
-        "parsedJson": {
-            "stack_small_id": {"inner": str(stack)},
-            "selected_node_id": {"inner": "1"},
-            "original_is_correct": original_is_correct,
-            "user_refund_amount": str(refund),
-        },
-        "timestampMs": "1795000000000",
+    data = {
+        "stack_small_id": inner(stack),
+        "selected_node_id": inner(1),
+        "original_is_correct": original_is_correct,
+        "user_refund_amount": str(refund),
     }
+    return chain_event("StackDisputeResolvedEvent", data, tx=f"Resolve{stack}", sender="0xadmin")
 
 
 def test_the_chains_dispute_resolution_settles_or_fails_the_ticket(world: World, aws_env: dict[str, Any]):
@@ -547,7 +520,7 @@ def test_a_lost_message_is_re_enqueued_by_the_sweeper(world: World, aws_env: dic
 
 
 def test_sweeper_fails_a_settlement_whose_time_ran_out(world: World, aws_env: dict[str, Any]):
-    store.transact([store.delete(f"OPKEY#{world.keys[2].address}", "KEY")])  # nobody will ever attest
+    store.transact([store.delete(items.operator_key_pk(world.keys[2].address), "KEY")])  # nobody will ever attest
     stack = world.stack(world.sampling_task)
     claim_stacks({"stack_small_ids": [stack]})
     drain(aws_env["SETTLEMENT_QUEUE_URL"])

@@ -1,4 +1,4 @@
-"""Build API Gateway HTTP API (payload 2.0) events and invoke handlers in-process, as Lambda would."""
+"""Build API Gateway HTTP API (payload 2.0), SQS and schedule events and invoke handlers in-process, as Lambda would."""
 
 from __future__ import annotations
 
@@ -121,6 +121,31 @@ def http_event(
     if tenant is not None:
         event["requestContext"]["authorizer"] = {"jwt": {"claims": {"sub": tenant}, "scopes": None}}
     return event
+
+
+def sqs_event(messages: list[dict[str, Any]], *, queue: str = "settlement") -> dict[str, Any]:
+    """The event Lambda's SQS poller hands a function for ``messages`` (as ``receive_message`` returns them)."""
+    return {
+        "Records": [
+            {
+                "messageId": m["MessageId"],
+                "receiptHandle": m["ReceiptHandle"],
+                "body": m["Body"],
+                "attributes": {"ApproximateReceiveCount": "1", "SentTimestamp": "0"},
+                "messageAttributes": {},
+                "md5OfBody": "",
+                "eventSource": "aws:sqs",
+                "eventSourceARN": f"arn:aws:sqs:us-east-1:123456789012:{queue}",
+                "awsRegion": "us-east-1",
+            }
+            for m in messages
+        ]
+    }
+
+
+def schedule_event() -> dict[str, Any]:
+    """The event an EventBridge schedule sends."""
+    return {"source": "aws.events", "detail-type": "Scheduled Event"}
 
 
 @dataclass
