@@ -16,7 +16,7 @@ u64 = st.integers(min_value=0, max_value=2**64 - 1)
 
 @given(stack=u64, units=u64)
 def test_committed_proof_is_what_the_chain_recomputes_from_all_leaves(stack, units):
-    # the chain's final check: blake2b256(leaf_0 ‖ leaf_1) == committed proof (pitfall 8 fixed)
+    # the chain's final check, blake2b256(leaf_0 ‖ leaf_1) == committed proof, holds for an honest count
     leaves = proofs.leaf(stack, units, 0) + proofs.leaf(stack, units, 1)
     assert hashlib.blake2b(leaves, digest_size=32).digest() == proofs.committed_proof(stack, units)
 

@@ -1,6 +1,6 @@
 """Usage reports from nodes (`POST /proxy/v1/stacks/usage`): compute units spent on a stack, signed by the node.
 
-What is signed, like node registration (reference §1.2): compact JSON of ``data`` rebuilt from the parsed
+What is signed, like node registration (network/registration.py): compact JSON of ``data`` rebuilt from the parsed
 fields in the fixed key order ``stack_small_id, node_small_id, num_compute_units, lock_id, request_id``
 (``lock_id`` left out when absent; ``separators=(",", ":")``, ``ensure_ascii=False``), hashed with
 BLAKE2b-256; the raw 32-byte digest is signed with the node's Sui key and the signer's address must be
@@ -8,7 +8,7 @@ the node's ``sui_address`` (the sender of its registration).
 
 Accounting (one transaction, so the invariant ``already + locked <= total`` is the database's):
 ``available_units = total - already - locked``. Locks are the lock code's entries ``locks.<lock id> =
-{units, expires_at}`` on the stack item (network/locks.py). A report of n units against lock L of m units
+{units, expires_at}`` on the stack item (network/locks/). A report of n units against lock L of m units
 removes L and does ``locked -= m, already += n, available += m - n`` in one update conditional on L still
 holding m units and ``available >= n - m``; a report without a lock needs ``available >= n``. An expired
 lock that the sweeper has not released yet is still consumed: the request it covered was served.
