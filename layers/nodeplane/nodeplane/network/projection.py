@@ -53,7 +53,7 @@ def node_registered(data: dict[str, Any], event: dict[str, Any]) -> tuple[list[s
     return [store.put(item, condition="attribute_not_exists(pk)")], None
 
 
-def _sub_ops(data: dict[str, Any], *, new: bool) -> list[store.Op]:
+def _sub_ops(data: dict[str, Any]) -> list[store.Op]:
     node, task = small(data["node_small_id"]), small(data["task_small_id"])
     price = small(data["price_per_one_million_compute_units"])
     values = {
@@ -79,11 +79,11 @@ def _sub_ops(data: dict[str, Any], *, new: bool) -> list[store.Op]:
 
 
 def subscribed(data: dict[str, Any], event: dict[str, Any]) -> tuple[list[store.Op], None]:
-    return _sub_ops(data, new=True), None
+    return _sub_ops(data), None
 
 
 def subscription_updated(data: dict[str, Any], event: dict[str, Any]) -> tuple[list[store.Op], None]:
-    return _sub_ops(data, new=False), None
+    return _sub_ops(data), None
 
 
 def unsubscribed(data: dict[str, Any], event: dict[str, Any]) -> tuple[list[store.Op], None]:
