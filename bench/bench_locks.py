@@ -77,36 +77,36 @@ def seed(size: int, users: int) -> None:
     """``size`` nodes with a valid key, each subscribed to the task, and ``size`` stacks of other users;
     plus one roomy stack for each of ``users`` bench users (the lock path under test reuses it)."""
     from nodeplane import store
-    from nodeplane.network import keys, projection
+    from nodeplane.network import items, projection
     from nodeplane.store.dynamo import serialize
 
-    items: list[dict[str, Any]] = [
-        {"pk": keys.KEYROT, "sk": "CURRENT", "key_rotation_counter": 1},
-        {"pk": keys.model_pk(MODEL), "sk": f"TASK#{TASK:012d}", "task_small_id": TASK, "security_level": 1,
+    rows: list[dict[str, Any]] = [
+        {"pk": items.KEYROT, "sk": "CURRENT", "key_rotation_counter": 1},
+        {"pk": items.model_pk(MODEL), "sk": items.model_task_sk(TASK), "task_small_id": TASK, "security_level": 1,
          "is_deprecated": False},
-        {"pk": keys.task_pk(TASK), "sk": "TASK", "task_small_id": TASK, "model_name": MODEL, "security_level": 1},
+        {"pk": items.task_pk(TASK), "sk": "TASK", "task_small_id": TASK, "model_name": MODEL, "security_level": 1},
     ]  # fmt: skip
     for node in range(1, size + 1):
         price = 100 + node % 1000
-        items.append(
-            {"pk": keys.node_pk(node), "sk": "NODE", "node_small_id": node, "public_key": KEY,
+        rows.append(
+            {"pk": items.node_pk(node), "sk": "NODE", "node_small_id": node, "public_key": KEY,
              "key_rotation_counter": 1, "key_valid": True}
         )  # fmt: skip
-        items.append(
-            {"pk": keys.node_pk(node), "sk": keys.sub_sk(TASK), "task_small_id": TASK, "node_small_id": node,
+        rows.append(
+            {"pk": items.node_pk(node), "sk": items.sub_sk(TASK), "task_small_id": TASK, "node_small_id": node,
              "price_per_one_million_compute_units": price, "valid": True,
-             "gsi1pk": keys.subs_index_pk(TASK), "gsi1sk": keys.price_key(price, node)}
+             "gsi1pk": items.subs_index_pk(TASK), "gsi1sk": items.price_key(price, node)}
         )  # fmt: skip
         data = {"stack_small_id": node, "selected_node_id": node, "num_compute_units": 1_000_000,
                 "price_per_one_million_compute_units": price, "task_small_id": TASK}  # fmt: skip
-        items.append(projection.stack_item(data, task={"security_level": 1}, user=f"other-{node % 5000}"))
+        rows.append(projection.stack_item(data, task={"security_level": 1}, user=f"other-{node % 5000}"))
     for u in range(users):
         data = {"stack_small_id": 10_000_000 + u, "selected_node_id": 1, "num_compute_units": 1_000_000,
                 "price_per_one_million_compute_units": 100, "task_small_id": TASK}  # fmt: skip
-        items.append(projection.stack_item(data, task={"security_level": 1}, user=f"bench-{u}") | {"locks": {}})
+        rows.append(projection.stack_item(data, task={"security_level": 1}, user=f"bench-{u}") | {"locks": {}})
     table = os.environ["TABLE_NAME"]
     client = store.dynamodb()
-    batches = [items[i : i + 25] for i in range(0, len(items), 25)]
+    batches = [rows[i : i + 25] for i in range(0, len(rows), 25)]
 
     def write(batch: list[dict[str, Any]]) -> None:
         request = {table: [{"PutRequest": {"Item": serialize(i)}} for i in batch]}

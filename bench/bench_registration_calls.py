@@ -12,7 +12,7 @@ def main() -> None:
     from nodeplane import store
     from nodeplane.chain.keys import Keypair
     from nodeplane.chain.signatures import registration_digest
-    from nodeplane.network import keys
+    from nodeplane.network import items
 
     with moto_backend():
         counts = {}
@@ -27,7 +27,7 @@ def main() -> None:
                     {
                         "PutRequest": {
                             "Item": store.dynamo.serialize(
-                                {"pk": keys.node_pk(n), "sk": "NODE", "node_small_id": n, "sui_address": address}
+                                {"pk": items.node_pk(n), "sk": "NODE", "node_small_id": n, "sui_address": address}
                             )
                         }
                     }

@@ -1,7 +1,7 @@
 """Settlement worker throughput against a bare SQS loop on the same queue, and the worker's cold import.
 
 1. Throughput. N sampling-consensus settlements are opened (try_settle through the daemon path, against the
-   fake chain of the tests), then a receive → worker → delete loop runs until the queue is empty and every
+   fake chain of tests/support/fakes.py), then a receive → worker → delete loop runs until the queue is empty and every
    ticket is Complete (attestation + claim, each guarded, each projected). Settlements per second are
    divided by the messages per second of a bare receive → delete loop over N messages on the same queue of
    the same moto server, measured in the same run. The ratio says how much of the queue's speed the
@@ -31,25 +31,6 @@ def _sqs() -> Any:
     return boto3.client("sqs")
 
 
-def _records(messages: list[dict[str, Any]]) -> dict[str, Any]:
-    return {
-        "Records": [
-            {
-                "messageId": m["MessageId"],
-                "receiptHandle": m["ReceiptHandle"],
-                "body": m["Body"],
-                "attributes": {"ApproximateReceiveCount": "1"},
-                "messageAttributes": {},
-                "md5OfBody": "",
-                "eventSource": "aws:sqs",
-                "eventSourceARN": "arn:aws:sqs:us-east-1:123456789012:settlement",
-                "awsRegion": "us-east-1",
-            }
-            for m in messages
-        ]
-    }
-
-
 def _loop(url: str, handle: Any) -> int:
     """receive 10 → handle → batch-delete the successes, until a receive comes back empty."""
     sqs, done = _sqs(), 0
@@ -68,55 +49,50 @@ def _loop(url: str, handle: Any) -> int:
 
 def seed(n: int) -> Any:
     """n open settlements, each waiting for one attestation by a node whose key nodeplane holds."""
-    from nodeplane import store
-    from nodeplane.network import chainops, projection, settlement
-    from tests.unit.test_settlement_fakechain import FakeChain
+    from nodeplane.network import chain_events, chainops
+    from nodeplane.network.settlement import operator_api
+    from tests.support.fakes import FakeChain
+    from tests.support.network import hold_operator_key, register_operator
 
     chain = FakeChain(sample=[2])
     chainops.use(chain)
     seller, attester = "0x" + "01" * 32, "0x" + "02" * 32
-    chain.register_node(seller), chain.register_node(attester)
+    chain.add_node(seller), chain.add_node(attester)
     task = chain.create_task(2)
-    store.transact(
-        [
-            store.put({"pk": "OPERATOR#bench", "sk": "SUI", "sui_address": seller}),
-            store.put({"pk": f"OPKEY#{seller}", "sk": "KEY"}),
-            store.put({"pk": f"OPKEY#{attester}", "sk": "KEY"}),
-        ]
-    )
+    register_operator("bench", seller)
+    hold_operator_key(seller)
+    hold_operator_key(attester)
     stacks = [chain.create_stack(task, 1) for _ in range(n)]
-    projection.poll(chain, max_pages=10_000)
+    chain_events.poll(chain, max_pages=10_000)
     for stack in stacks:
-        settlement.claim_stacks("bench", [stack], None, None)  # try_settle; the job goes to SQS
+        operator_api.claim_stacks("bench", [stack], None, None)  # try_settle; the job goes to SQS
     chain.epoch += 1  # the chain's dispute window passes with nodeplane's (0 s here)
     return chain, stacks
 
 
 def throughput(n: int, env: dict[str, str]) -> dict[str, float]:
-    from nodeplane.network import settlement
-    from tests.support.lambda_events import Context, load_function
+    from nodeplane.network.settlement import jobs, tickets
+    from tests.support.lambda_events import Context, load_function, received_event
 
     url = env["SETTLEMENT_QUEUE_URL"]
     chain, stacks = seed(n)
     worker = load_function("settlement_worker")
 
     def handle(messages: list[dict[str, Any]]) -> set[str]:
-        result = worker.lambda_handler(_records(messages), Context(aws_request_id="bench"))
+        result = worker.lambda_handler(received_event(messages), Context(aws_request_id="bench"))
         return {f["itemIdentifier"] for f in result["batchItemFailures"]}
 
     start = time.perf_counter()
     _loop(url, handle)
     worker_s = time.perf_counter() - start
-    complete = sum(1 for s in stacks if (settlement.ticket(s) or {}).get("settlement_status") == settlement.COMPLETE)
+    complete = sum(1 for s in stacks if (tickets.ticket(s) or {}).get("settlement_status") == tickets.COMPLETE)
     assert complete == n and len(chain.payments) == n, (complete, len(chain.payments))
 
     sqs = _sqs()
     for i in range(0, n, 10):
         sqs.send_message_batch(
             QueueUrl=url,
-            Entries=[
-                {"Id": str(j), "MessageBody": json.dumps(settlement.job(j, None))} for j in range(i, min(n, i + 10))
-            ],
+            Entries=[{"Id": str(j), "MessageBody": json.dumps(jobs.job(j, None))} for j in range(i, min(n, i + 10))],
         )
     start = time.perf_counter()
     bare = _loop(url, lambda messages: set())
@@ -126,9 +102,9 @@ def throughput(n: int, env: dict[str, str]) -> dict[str, float]:
 
 def cold(runs: int, env: dict[str, str]) -> dict[str, float]:
     # one record for a settlement that is already Complete: the worker reads its ticket and stops
-    event = _records(
-        [{"MessageId": "m1", "ReceiptHandle": "r", "Body": json.dumps({"kind": "settle", "stack_small_id": 1})}]
-    )
+    from tests.support.lambda_events import sqs_event
+
+    event = sqs_event([{"kind": "settle", "stack_small_id": 1}])
     with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as f:
         json.dump(event, f)
     path = Path(f.name)

@@ -200,23 +200,23 @@ def _usage_reported() -> None:
 
 def _claimed() -> None:
     """Stack 1 claimed: node 2 is asked to attest it."""
-    from nodeplane.network import settlement
+    from nodeplane.network.settlement import operator_api, tickets
 
     _usage_reported()
-    settlement.claim_stacks(TENANT, [1], 1, None)
-    assert settlement.ticket(1)["requested_attestation_nodes"] == [2]
+    operator_api.claim_stacks(TENANT, [1], 1, None)
+    assert tickets.ticket(1)["requested_attestation_nodes"] == [2]
 
 
 def _settled() -> None:
     """Stack 1 attested by node 2 and out of its dispute window: its funds can be claimed."""
     from nodeplane import store
-    from nodeplane.network import settlement
+    from nodeplane.network.settlement import operator_api, tickets
 
     _claimed()
-    settlement.submit_attestations(TENANT, [1], 2)
+    operator_api.submit_attestations(TENANT, [1], 2)
     _admin("advance-epoch", epochs=2)
-    ticket = settlement.ticket(1)
-    assert ticket and ticket["settlement_status"] == settlement.SETTLED, ticket
+    ticket = tickets.ticket(1)
+    assert ticket and ticket["settlement_status"] == tickets.SETTLED, ticket
     # nodeplane's own dispute window (SETTLEMENT_WINDOW_SECONDS) has passed
     store.transact([store.update(ticket["pk"], ticket["sk"], "SET claimable_at = :zero", values={":zero": 0})])
 

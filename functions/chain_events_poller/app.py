@@ -3,7 +3,7 @@
 from typing import Any
 
 from nodeplane import freeze_heap
-from nodeplane.network import chainops, projection, settlement  # noqa: F401  (settlement registers its handlers)
+from nodeplane.network import chain_events, chainops
 
 from aws_lambda_powertools import Logger
 
@@ -11,7 +11,7 @@ logger = Logger(service="chain-events")
 
 
 def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, int]:
-    result = projection.poll(chainops.ops())
+    result = chain_events.poll(chainops.ops())
     logger.info("chain events projected", extra=result)
     return result
 

@@ -1,9 +1,9 @@
-"""GET /daemon/claimed_stacks/{id}: the settlement tickets of one of the operator's nodes (seed 004 fields)."""
+"""GET /daemon/claimed_stacks/{id}: the settlement tickets of one of the operator's nodes, as ClaimedStack."""
 
 from nodeplane.api import handler, http_resolver, tenant
 from nodeplane.errors import BadRequest
-from nodeplane.network import settlement
-from nodeplane.network.daemon_models import ClaimedStack
+from nodeplane.network.models.daemon import ClaimedStack
+from nodeplane.network.settlement import tickets
 
 app = http_resolver("daemon")
 
@@ -12,7 +12,7 @@ app = http_resolver("daemon")
 def node_claimed_stacks(node_small_id: str) -> list[ClaimedStack]:
     if not node_small_id.isdigit() or len(node_small_id) > 20:
         raise BadRequest("node id must be a non-negative integer")
-    stacks = settlement.claimed_stacks(tenant(app), int(node_small_id))
+    stacks = tickets.claimed_stacks(tenant(app), int(node_small_id))
     return [ClaimedStack.model_validate(s) for s in stacks]
 
 

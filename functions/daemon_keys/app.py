@@ -4,19 +4,11 @@ from typing import Annotated
 
 from nodeplane.api import handler, http_resolver, tenant
 from nodeplane.network import operators
+from nodeplane.network.models.daemon import KeyImport, KeyImported
 
 from aws_lambda_powertools.event_handler.openapi.params import Body
-from pydantic import BaseModel, Field, StrictStr
 
 app = http_resolver("daemon")
-
-
-class KeyImport(BaseModel):
-    keystore: Annotated[StrictStr, Field(min_length=40, max_length=200, description="base64 flag||key or suiprivkey1…")]
-
-
-class KeyImported(BaseModel):
-    sui_address: str
 
 
 @app.post("/daemon/keys", status_code=201, summary="Import the operator key", tags=["daemon"])

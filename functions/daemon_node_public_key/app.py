@@ -5,20 +5,11 @@ from typing import Annotated
 from nodeplane.api import handler, http_resolver, tenant
 from nodeplane.errors import BadRequest
 from nodeplane.network import daemon
+from nodeplane.network.models.daemon import PublicKey, TxDigest
 
 from aws_lambda_powertools.event_handler.openapi.params import Body
-from pydantic import BaseModel, Field, StrictInt, StrictStr
 
 app = http_resolver("daemon")
-
-
-class PublicKey(BaseModel):
-    public_key: Annotated[StrictStr, Field(max_length=64, description="base64 of the 32-byte X25519 key")]
-    device_type: Annotated[StrictInt, Field(ge=0, le=15999)] = 0
-
-
-class TxDigest(BaseModel):
-    tx_digest: str
 
 
 @app.post("/daemon/nodes/<node_small_id>/public_key", summary="Publish a node's public key", tags=["daemon"])

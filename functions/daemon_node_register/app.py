@@ -2,16 +2,9 @@
 
 from nodeplane.api import handler, http_resolver, tenant
 from nodeplane.network import daemon
-
-from pydantic import BaseModel
+from nodeplane.network.models.daemon import NodeRegistered
 
 app = http_resolver("daemon")
-
-
-class NodeRegistered(BaseModel):
-    tx_digest: str
-    node_small_id: int
-    node_badge_id: str | None = None
 
 
 @app.post("/daemon/nodes/register", summary="Register a node on chain", tags=["daemon"])

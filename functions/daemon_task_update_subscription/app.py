@@ -4,7 +4,7 @@ from typing import Annotated
 
 from nodeplane.api import handler, http_resolver, tenant
 from nodeplane.network import daemon
-from nodeplane.network.daemon_models import TaskRequest, TxDigest
+from nodeplane.network.models.daemon import TaskRequest, TxDigest
 
 from aws_lambda_powertools.event_handler.openapi.params import Body
 

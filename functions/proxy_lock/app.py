@@ -8,31 +8,18 @@ id to the node, whose usage report then consumes exactly that lock instead of wa
 from typing import Annotated
 
 from nodeplane.api import handler, http_resolver, tenant
-from nodeplane.network import locks
+from nodeplane.network.locks import proxy_api
+from nodeplane.network.models.proxy import NodesCreateLockRequest, NodesCreateLockResponse
 
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Body
-from pydantic import BaseModel, Field, StrictInt, StrictStr
 
 app = http_resolver("atoma")
 
 
-class NodesCreateLockRequest(BaseModel):
-    model: Annotated[StrictStr, Field(min_length=1, max_length=256)]
-    max_num_tokens: Annotated[StrictInt | None, Field(ge=1, le=locks.MAX_NUM_TOKENS)] = None
-    timeout: Annotated[StrictInt | None, Field(ge=1, le=locks.MAX_TIMEOUT_SECONDS)] = None
-
-
-class NodesCreateLockResponse(BaseModel):
-    public_key: str
-    node_small_id: int
-    stack_small_id: int
-    stack_entry_digest: str | None
-
-
 @app.post("/proxy/v1/nodes/lock", summary="Lock compute units on a confidential-compute node", tags=["proxy"])
 def nodes_create_lock(request: Annotated[NodesCreateLockRequest, Body()]) -> Response[NodesCreateLockResponse]:
-    grant = locks.lock(tenant(app), request.model, request.max_num_tokens, request.timeout)
+    grant = proxy_api.lock(tenant(app), request.model, request.max_num_tokens, request.timeout)
     body = NodesCreateLockResponse(
         public_key=grant.public_key,
         node_small_id=grant.node_small_id,

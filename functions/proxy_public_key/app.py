@@ -3,28 +3,17 @@
 from typing import Annotated
 
 from nodeplane.api import handler, http_resolver, tenant
-from nodeplane.network import locks
+from nodeplane.network.locks import proxy_api
+from nodeplane.network.models.proxy import SelectNodePublicKeyRequest, SelectNodePublicKeyResponse
 
 from aws_lambda_powertools.event_handler.openapi.params import Body
-from pydantic import BaseModel, Field, StrictStr
 
 app = http_resolver("atoma")
 
 
-class SelectNodePublicKeyRequest(BaseModel):
-    model_name: Annotated[StrictStr, Field(min_length=1, max_length=256)]
-
-
-class SelectNodePublicKeyResponse(BaseModel):
-    public_key: str
-    node_small_id: int
-    stack_entry_digest: str | None
-    stack_small_id: int
-
-
 @app.post("/proxy/v1/encryption/public-key", summary="Select a confidential node's public key", tags=["proxy"])
 def select_node_public_key(request: Annotated[SelectNodePublicKeyRequest, Body()]) -> SelectNodePublicKeyResponse:
-    grant = locks.lock(tenant(app), request.model_name)
+    grant = proxy_api.lock(tenant(app), request.model_name)
     return SelectNodePublicKeyResponse(
         public_key=grant.public_key,
         node_small_id=grant.node_small_id,

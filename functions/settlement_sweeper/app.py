@@ -3,7 +3,7 @@
 from typing import Any
 
 from nodeplane import freeze_heap
-from nodeplane.network import settlement
+from nodeplane.network.settlement import sweeper
 
 from aws_lambda_powertools import Logger
 
@@ -11,7 +11,7 @@ logger = Logger(service="settlement-sweeper")
 
 
 def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, int]:
-    result = settlement.sweep()
+    result = sweeper.sweep()
     logger.info("settlement sweep", extra=result)
     return result
 

@@ -4,7 +4,7 @@ import json
 from typing import Any
 
 from nodeplane import freeze_heap
-from nodeplane.network import settlement
+from nodeplane.network.settlement import worker
 
 from aws_lambda_powertools import Logger
 from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
@@ -19,7 +19,7 @@ def record_handler(record: SQSRecord) -> None:
     if not isinstance(job, dict) or job.get("kind") != "settle" or not isinstance(job.get("stack_small_id"), int):
         raise ValueError(f"not a settlement job: {record.body[:200]!r}")
     # the message is only a pointer: the ticket in DynamoDB says what to do next
-    status = settlement.process(job["stack_small_id"])
+    status = worker.process(job["stack_small_id"])
     logger.info("settlement", extra={"stack_small_id": job["stack_small_id"], "status": status})
 
 

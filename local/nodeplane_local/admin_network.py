@@ -22,26 +22,24 @@ def _create_task_parser(parser: argparse.ArgumentParser) -> None:
 
 
 def _create_task(ctx: AdminContext, args: argparse.Namespace) -> int:
-    from nodeplane.network import chainops, projection
+    from nodeplane.network import chain_events, chainops, projection
 
     ops = chainops.ops()
     result = ops.admin_call("create_task_entry", [args.role, args.model, args.security_level, None, True])
     if not result.ok:
         print(f"failed: {result.error}")
         return 1
-    for event in result.events:
-        projection.apply(event)
+    chain_events.apply(result.events)
     task = result.event("TaskRegisteredEvent") or {}
     print(json.dumps({"tx_digest": result.digest, "task_small_id": projection.small(task.get("task_small_id", 0))}))
     return 0
 
 
 def _rotate(ctx: AdminContext, args: argparse.Namespace) -> int:
-    from nodeplane.network import chainops, projection
+    from nodeplane.network import chain_events, chainops
 
     result = chainops.ops().admin_call("new_network_key_rotation", [])
-    for event in result.events:
-        projection.apply(event)
+    chain_events.apply(result.events)
     print(json.dumps({"tx_digest": result.digest, "ok": result.ok, "error": result.error}))
     return 0 if result.ok else 1
 
@@ -73,10 +71,10 @@ def _buy_stack(ctx: AdminContext, args: argparse.Namespace) -> int:
     from nodeplane import store
     from nodeplane.chain.ledger import stack_cost
     from nodeplane.errors import DomainError
-    from nodeplane.network import balances, chainops, keys, projection
+    from nodeplane.network import balances, chain_events, chainops, items, projection
     from nodeplane.store.dynamo import TransactionFailed
 
-    task = store.get(keys.task_pk(args.task), "TASK")
+    task = store.get(items.task_pk(args.task), "TASK")
     if not task:
         print(json.dumps({"error": f"unknown task {args.task}"}))
         return 1
@@ -95,8 +93,7 @@ def _buy_stack(ctx: AdminContext, args: argparse.Namespace) -> int:
     item = projection.stack_item(data, task=task, user=args.user) | {"purchase_digest": outcome.digest}
     with contextlib.suppress(TransactionFailed):  # the poller projected it first: the stack exists already
         store.transact([store.put(item, condition="attribute_not_exists(pk)")])
-    for event in outcome.events:
-        projection.apply(event)
+    chain_events.apply(outcome.events)
     print(
         json.dumps(
             {
@@ -137,18 +134,19 @@ def _resolve_dispute_parser(parser: argparse.ArgumentParser) -> None:
 
 
 def _resolve_dispute(ctx: AdminContext, args: argparse.Namespace) -> int:
-    from nodeplane.network import chainops, settlement
+    from nodeplane.network import chain_events, chainops
+    from nodeplane.network.settlement import tickets
 
     result = chainops.ops().admin_call("resolve_attestation_dispute", [args.stack, args.outcome == "node"])
     if result.ok:
-        settlement.project(result.events)
+        chain_events.apply(result.events)
     elif result.error == "EStackNotInDispute":
         # only nodeplane saw the disagreement (the chain's ticket is not in dispute): decide in nodeplane
-        settlement.resolve_dispute(args.stack, args.outcome)
+        tickets.resolve_dispute(args.stack, args.outcome)
     else:
         print(json.dumps({"tx_digest": result.digest, "ok": False, "error": result.error}))
         return 1
-    item = settlement.ticket(args.stack) or {}
+    item = tickets.ticket(args.stack) or {}
     status = item.get("settlement_status")
     print(json.dumps({"tx_digest": result.digest, "ok": result.ok, "error": result.error, "settlement_status": status}))
     return 0

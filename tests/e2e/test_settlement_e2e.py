@@ -5,7 +5,7 @@ a confidential stack settles directly through its claim. The ledger's events and
 happened exactly once.
 
 The runtime here has its own environment: a 1-second settlement window and a ledger that always samples an
-attestation node (db.move's 1% would leave the attestation path unexercised). The ledger's epoch only turns
+attestation node (the contract's 1% would leave the attestation path unexercised). The ledger's epoch only turns
 with `nodeplane-local admin advance-epoch`, so "the dispute window is still open" is a state, not a race.
 """
 
@@ -36,7 +36,7 @@ pytestmark = [pytest.mark.e2e, pytest.mark.xdist_group("settlement_e2e")]
 
 PRICE = 1_000_000  # per one million compute units: one USDC base unit per compute unit
 STACK_UNITS = 1_000_000
-SAMPLING_COST = PRICE * STACK_UNITS // 1_000_000 * 1212 // 1000  # db.move's level-2 charge
+SAMPLING_COST = PRICE * STACK_UNITS // 1_000_000 * 1212 // 1000  # the contract's charge at security level 2
 CONFIDENTIAL_MODEL = "e2e/settle-confidential"
 SEED_FIELDS = {
     "stack_small_id",

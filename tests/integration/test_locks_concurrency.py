@@ -12,9 +12,19 @@ from typing import Any
 import pytest
 
 from nodeplane import clock, store
-from nodeplane.network import balances, keys, locks, projection
-from tests.integration.test_locks_api import FakeChain, assert_units, commit_key, lock, rotate, seed_market
-from tests.support.lambda_events import Context, container
+from nodeplane.network import balances, chainops, items
+from nodeplane.network.locks import plan
+from tests.support.fakes import FakeChain
+from tests.support.lambda_events import Context, container, schedule_event
+from tests.support.network import (
+    assert_units,
+    commit_key,
+    post_lock,
+    rotate,
+    seed_market,
+    subscriber_at_cap,
+    user_stack,
+)
 
 pytestmark = pytest.mark.dynamodb_local
 
@@ -25,31 +35,24 @@ TOKENS = 8192
 
 @pytest.fixture
 def chain() -> Any:
-    from nodeplane.network import chainops
-
-    fake = FakeChain()
-    chainops.use(fake)  # type: ignore[arg-type]
+    fake = FakeChain(first_stack=1000, select=subscriber_at_cap)
+    chainops.use(fake)
     yield fake
     chainops.use(None)
 
 
 def own_stack(stack_small_id: int, units: int, node: int, price: int) -> None:
-    item = projection.stack_item(
-        {"stack_small_id": stack_small_id, "selected_node_id": node, "num_compute_units": units,
-         "price_per_one_million_compute_units": price, "task_small_id": 1},
-        task={"security_level": 1}, user="tenant-a",
-    )  # fmt: skip
-    store.transact([store.put(item)])
+    store.transact([store.put(user_stack(stack_small_id, units=units, node=node, price=price))])
 
 
 def hammer(n: int = REQUESTS, tokens: int = TOKENS) -> list[Any]:
     with ThreadPoolExecutor(max_workers=IN_FLIGHT) as pool:
-        return list(pool.map(lambda _: lock(max_num_tokens=tokens), range(n)))
+        return list(pool.map(lambda _: post_lock(max_num_tokens=tokens), range(n)))
 
 
 def sweep() -> dict[str, int]:
     with container("locks_sweeper") as module:
-        result: dict[str, int] = module.lambda_handler({"source": "aws.events"}, Context())
+        result: dict[str, int] = module.lambda_handler(schedule_event(), Context())
     return result
 
 
@@ -67,20 +70,20 @@ def test_exactly_as_many_locks_succeed_as_fit(aws_env, chain):
     statuses = Counter(r.status for r in replies)
     fits = 100_000 // TOKENS + 50_000 // TOKENS
     assert statuses[200] == fits, statuses
-    assert set(statuses) <= {200, 402, 429}, statuses  # never a 500 nor the reference's 400
-    assert chain.calls == []
+    assert set(statuses) <= {200, 402, 429}, statuses  # never a 500, nor the 400 the Atoma proxy answers
+    assert chain.purchases == []
     per_stack = Counter(r.body["stack_small_id"] for r in replies if r.status == 200)
     assert per_stack == {10: 12, 11: 6}
     for s, total in ((10, 100_000), (11, 50_000), (12, 1_000_000)):
-        item = store.get(keys.stack_pk(s), "STACK")
+        item = store.get(items.stack_pk(s), "STACK")
         assert item is not None
         assert_units(item)
         assert item["locked_compute_units"] == per_stack.get(s, 0) * TOKENS <= total
 
-    clock.advance(locks.DEFAULT_TIMEOUT_SECONDS + 1)
+    clock.advance(plan.DEFAULT_TIMEOUT_SECONDS + 1)
     assert sweep()["released_units"] == fits * TOKENS
     for s, total in ((10, 100_000), (11, 50_000)):
-        item = store.get(keys.stack_pk(s), "STACK")
+        item = store.get(items.stack_pk(s), "STACK")
         assert item is not None
         assert item["available_units"] == total and item["locked_compute_units"] == 0 and item["locks"] == {}
         assert "gsi3pk" not in item
@@ -93,16 +96,16 @@ def test_concurrent_first_locks_buy_one_stack_and_share_it(aws_env, chain):
     replies = hammer()
     statuses = Counter(r.status for r in replies)
     assert set(statuses) <= {200, 402, 429}, statuses
-    assert len(chain.calls) == 1 and balances.balance("tenant-a") == 0
+    assert len(chain.purchases) == 1 and balances.balance("tenant-a") == 0
     stacks = {r.body["stack_small_id"] for r in replies if r.status == 200}
     assert stacks == {1000}
-    item = store.get(keys.stack_pk(1000), "STACK")
+    item = store.get(items.stack_pk(1000), "STACK")
     assert item is not None
     assert_units(item)
     assert item["locked_compute_units"] == statuses[200] * TOKENS <= 1_000_000
     # most requests waited for the purchase and reused the stack instead of failing
     assert statuses[200] > REQUESTS // 4, statuses
-    clock.advance(locks.DEFAULT_TIMEOUT_SECONDS + 1)
+    clock.advance(plan.DEFAULT_TIMEOUT_SECONDS + 1)
     sweep()
-    item = store.get(keys.stack_pk(1000), "STACK")
+    item = store.get(items.stack_pk(1000), "STACK")
     assert item is not None and item["available_units"] == 1_000_000 and item["locks"] == {}

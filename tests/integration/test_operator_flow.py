@@ -9,7 +9,7 @@ import pytest
 
 from nodeplane.chain.keys import Keypair
 from nodeplane.chain.signatures import registration_digest
-from nodeplane.network import chain_impl, chainops, projection
+from nodeplane.network import chain_events, chain_impl, chainops
 from tests.support.lambda_events import http_event, invoke
 
 
@@ -38,7 +38,7 @@ def operator_with_node(scheme: str = "ed25519", tenant: str = "op-1") -> tuple[K
 def test_register_and_subscribe_with_real_transactions(ledger):
     task = ledger.admin_call("create_task_entry", [0, "llama-70b", 1, None, True])
     assert task.ok
-    assert projection.poll(ledger)["applied"] >= 1  # the task reaches the projection through the poller
+    assert chain_events.poll(ledger)["applied"] >= 1  # the task reaches the projection through the poller
     _key, node = operator_with_node()
     sub = daemon(
         "daemon_task_subscribe",
@@ -48,9 +48,9 @@ def test_register_and_subscribe_with_real_transactions(ledger):
     )
     assert sub.status == 200 and len(sub.body["tx_digest"]) >= 43
     # the poller reads the ledger's events from its cursor; re-reading changes nothing
-    first = projection.poll(ledger)
+    first = chain_events.poll(ledger)
     assert first["seen"] >= 2 and first["applied"] == 0  # already projected from the transactions themselves
-    assert projection.poll(ledger) == {"seen": 0, "applied": 0}
+    assert chain_events.poll(ledger) == {"seen": 0, "applied": 0}
     subs = daemon("daemon_subscriptions", "GET", "/daemon/subscriptions").body
     assert subs == [
         {

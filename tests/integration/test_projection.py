@@ -2,72 +2,64 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from nodeplane import store
-from nodeplane.network import keys, projection
-
-PKG = "0x" + "ab" * 32
-
-
-def event(name: str, data: dict[str, Any], *, tx: str = "Tx1", seq: int = 0, sender: str = "0x" + "11" * 32):
-    return {
-        "id": {"txDigest": tx, "eventSeq": str(seq)},
-        "packageId": PKG,
-        "transactionModule": "db",
-        "sender": sender,
-        "type": f"{PKG}::db::{name}",
-        "parsedJson": data,
-        "timestampMs": "1795000000000",
-    }
+from nodeplane.network import chain_events, items
+from tests.support.fakes import FakeChain
+from tests.support.network import chain_event
 
 
 def seed_market(model: str = "llama") -> None:
-    projection.apply(
-        event(
-            "TaskRegisteredEvent",
-            {
-                "task_id": "0x" + "22" * 32,
-                "task_small_id": {"inner": "1"},
-                "role": {"inner": 0},
-                "model_name": model,
-                "security_level": {"inner": 1},
-                "minimum_reputation_score": None,
-            },
-            tx="T",
-        )
+    chain_events.apply(
+        [
+            chain_event(
+                "TaskRegisteredEvent",
+                {
+                    "task_id": "0x" + "22" * 32,
+                    "task_small_id": {"inner": "1"},
+                    "role": {"inner": 0},
+                    "model_name": model,
+                    "security_level": {"inner": 1},
+                    "minimum_reputation_score": None,
+                },
+                tx="T",
+            )
+        ]
     )
     for node, price in ((1, 300), (2, 100), (3, 200)):
-        projection.apply(
-            event(
-                "NodeRegisteredEvent",
-                {"badge_id": f"0xbadge{node}", "node_small_id": {"inner": str(node)}},
-                tx=f"R{node}",
-                sender="0x" + f"{node:02d}" * 32,
-            )
+        chain_events.apply(
+            [
+                chain_event(
+                    "NodeRegisteredEvent",
+                    {"badge_id": f"0xbadge{node}", "node_small_id": {"inner": str(node)}},
+                    tx=f"R{node}",
+                    sender="0x" + f"{node:02d}" * 32,
+                )
+            ]
         )
-        projection.apply(
-            event(
-                "NodeSubscribedToTaskEvent",
-                {
-                    "task_small_id": {"inner": "1"},
-                    "node_small_id": {"inner": str(node)},
-                    "price_per_one_million_compute_units": str(price),
-                    "max_num_compute_units": "1000000",
-                },
-                tx=f"S{node}",
-            )
+        chain_events.apply(
+            [
+                chain_event(
+                    "NodeSubscribedToTaskEvent",
+                    {
+                        "task_small_id": {"inner": "1"},
+                        "node_small_id": {"inner": str(node)},
+                        "price_per_one_million_compute_units": str(price),
+                        "max_num_compute_units": "1000000",
+                    },
+                    tx=f"S{node}",
+                )
+            ]
         )
 
 
 def test_projection_builds_the_market_and_is_idempotent(moto_env):
     seed_market()
-    node = store.get(keys.node_pk(2), "NODE")
+    node = store.get(items.node_pk(2), "NODE")
     assert node["sui_address"] == "0x" + "02" * 32 and node["badge_id"] == "0xbadge2"
-    subs, _ = store.query("gsi1pk", keys.subs_index_pk(1), sk_name="gsi1sk", index="gsi1")
+    subs, _ = store.query("gsi1pk", items.subs_index_pk(1), sk_name="gsi1sk", index="gsi1")
     assert [s["node_small_id"] for s in subs] == [2, 3, 1]  # cheapest first
     # replaying every event changes nothing
-    again = event(
+    again = chain_event(
         "NodeSubscribedToTaskEvent",
         {
             "task_small_id": {"inner": "1"},
@@ -77,71 +69,71 @@ def test_projection_builds_the_market_and_is_idempotent(moto_env):
         },
         tx="S2",
     )
-    assert projection.apply(again) is False
-    assert store.get(keys.node_pk(2), keys.sub_sk(1))["price_per_one_million_compute_units"] == 100
+    assert chain_events.apply([again]) == 0
+    assert store.get(items.node_pk(2), items.sub_sk(1))["price_per_one_million_compute_units"] == 100
 
 
 def test_updates_unsubscribe_deprecation_and_keys(moto_env):
     seed_market()
-    projection.apply(
-        event(
-            "NodeSubscriptionUpdatedEvent",
-            {
-                "task_small_id": {"inner": "1"},
-                "node_small_id": {"inner": "1"},
-                "price_per_one_million_compute_units": "50",
-                "max_num_compute_units": "1000000",
-            },
-            tx="U1",
-        )
+    chain_events.apply(
+        [
+            chain_event(
+                "NodeSubscriptionUpdatedEvent",
+                {
+                    "task_small_id": {"inner": "1"},
+                    "node_small_id": {"inner": "1"},
+                    "price_per_one_million_compute_units": "50",
+                    "max_num_compute_units": "1000000",
+                },
+                tx="U1",
+            )
+        ]
     )
-    projection.apply(
-        event(
-            "NodeUnsubscribedFromTaskEvent", {"task_small_id": {"inner": "1"}, "node_small_id": {"inner": "3"}}, tx="X3"
-        )
+    chain_events.apply(
+        [
+            chain_event(
+                "NodeUnsubscribedFromTaskEvent",
+                {"task_small_id": {"inner": "1"}, "node_small_id": {"inner": "3"}},
+                tx="X3",
+            )
+        ]
     )
-    subs, _ = store.query("gsi1pk", keys.subs_index_pk(1), sk_name="gsi1sk", index="gsi1")
+    subs, _ = store.query("gsi1pk", items.subs_index_pk(1), sk_name="gsi1sk", index="gsi1")
     assert [s["node_small_id"] for s in subs] == [1, 2]
-    projection.apply(event("NewKeyRotationEvent", {"key_rotation_counter": "1", "epoch": "5", "nonce": "9"}, tx="K"))
-    projection.apply(
-        event(
-            "NodePublicKeyCommittmentEvent",
-            {
-                "epoch": "5",
-                "key_rotation_counter": "1",
-                "node_id": {"inner": "2"},
-                "new_public_key": list(range(32)),
-                "device_type": 300,
-                "evidence_bytes": [1, 2],
-            },
-            tx="P2",
-        )
+    chain_events.apply(
+        [chain_event("NewKeyRotationEvent", {"key_rotation_counter": "1", "epoch": "5", "nonce": "9"}, tx="K")]
     )
-    node = store.get(keys.node_pk(2), "NODE")
+    chain_events.apply(
+        [
+            chain_event(
+                "NodePublicKeyCommittmentEvent",
+                {
+                    "epoch": "5",
+                    "key_rotation_counter": "1",
+                    "node_id": {"inner": "2"},
+                    "new_public_key": list(range(32)),
+                    "device_type": 300,
+                    "evidence_bytes": [1, 2],
+                },
+                tx="P2",
+            )
+        ]
+    )
+    node = store.get(items.node_pk(2), "NODE")
     assert node["key_rotation_counter"] == 1 and node["key_valid"] is True and len(node["public_key"]) == 44
-    assert store.get(keys.KEYROT, "CURRENT")["key_rotation_counter"] == 1
-    projection.apply(
-        event("TaskDeprecationEvent", {"task_id": "0x", "task_small_id": {"inner": "1"}, "epoch": "6"}, tx="D")
+    assert store.get(items.KEYROT, "CURRENT")["key_rotation_counter"] == 1
+    chain_events.apply(
+        [chain_event("TaskDeprecationEvent", {"task_id": "0x", "task_small_id": {"inner": "1"}, "epoch": "6"}, tx="D")]
     )
-    subs, _ = store.query("gsi1pk", keys.subs_index_pk(1), sk_name="gsi1sk", index="gsi1")
+    subs, _ = store.query("gsi1pk", items.subs_index_pk(1), sk_name="gsi1sk", index="gsi1")
     assert subs == []
-    assert store.get(keys.task_pk(1), "TASK")["is_deprecated"] is True
-    assert store.get(keys.model_pk("llama"), "TASK#000000000001")["is_deprecated"] is True
-
-
-class FakeChain:
-    def __init__(self, events: list[dict[str, Any]]) -> None:
-        self.events = events
-
-    def events_since(self, cursor: str | None, limit: int):
-        start = int(cursor or 0)
-        page = self.events[start : start + limit]
-        return page, str(start + len(page))
+    assert store.get(items.task_pk(1), "TASK")["is_deprecated"] is True
+    assert store.get(items.model_pk("llama"), "TASK#000000000001")["is_deprecated"] is True
 
 
 def test_poller_keeps_a_cursor(moto_env):
     events = [
-        event(
+        chain_event(
             "TaskRegisteredEvent",
             {
                 "task_id": "0x1",
@@ -154,15 +146,15 @@ def test_poller_keeps_a_cursor(moto_env):
         )
         for i in range(1, 8)
     ]
-    chain = FakeChain(events)
-    assert projection.poll(chain, page_size=3) == {"seen": 7, "applied": 7}
-    assert projection.cursor() == "7"
-    assert projection.poll(chain, page_size=3) == {"seen": 0, "applied": 0}
-    chain.events.append(
-        event(
+    chain = FakeChain(log=events)
+    assert chain_events.poll(chain, page_size=3) == {"seen": 7, "applied": 7}
+    assert chain_events.cursor() == "7"
+    assert chain_events.poll(chain, page_size=3) == {"seen": 0, "applied": 0}
+    chain.log.append(
+        chain_event(
             "TaskRegisteredEvent",
             {"task_id": "0x9", "task_small_id": "9", "role": 0, "model_name": "m9", "security_level": 0},
             tx="T9",
         )
     )
-    assert projection.poll(chain) == {"seen": 1, "applied": 1}
+    assert chain_events.poll(chain) == {"seen": 1, "applied": 1}

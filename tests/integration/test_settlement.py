@@ -1,7 +1,7 @@
 """Settlement end to end in-process: daemon APIs, the SQS worker and sweeper, against a fake chain.
 
-The fake (tests/unit/test_settlement_fakechain.py) keeps the contract's rules and counts every chain call
-and payment, so "nothing happened twice" is checked on the chain's side, not only in DynamoDB.
+The fake chain (tests/support/fakes.py) keeps the contract's rules and counts every chain call and payment, so
+"nothing happened twice" is checked on the chain's side, not only in DynamoDB.
 """
 
 from __future__ import annotations
@@ -20,14 +20,17 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
 from nodeplane import clock, store
-from nodeplane.network import chainops, keys, projection, settlement, usage
-from tests.support.lambda_events import Context, http_event, invoke, load_function
-from tests.unit.test_settlement_fakechain import FakeChain
+from nodeplane.network import chain_events, chainops, items, usage
+from nodeplane.network.settlement import jobs, tickets
+from nodeplane.settings import settings
+from tests.support.fakes import FakeChain
+from tests.support.lambda_events import Context, http_event, invoke, load_function, received_event, sqs_event
+from tests.support.network import chain_event, hold_operator_key, inner, register_operator
 
 ALICE, BOB = "alice", "bob"
 
 
-# --- Sui ed25519 keys (reference §1.2: base64(flag ‖ sig ‖ pubkey), address = blake2b256(flag ‖ pubkey)) -----------
+# --- Sui ed25519 keys, written out here: signature = base64(flag ‖ sig ‖ pubkey), address = blake2b256(flag ‖ pubkey)
 
 
 class Key:
@@ -49,21 +52,19 @@ class World:
         self.keys = {1: Key(), 2: Key(), 3: Key()}
         # node 1 (alice) sells stacks; node 2 (alice too) and node 3 (bob) attest
         for n in (1, 2, 3):
-            assert chain.register_node(self.keys[n].address) == n
+            assert chain.add_node(self.keys[n].address) == n
         self.sampling_task = chain.create_task(2)
         self.confidential_task = chain.create_task(1)
         for tenant, node in ((ALICE, 1), (BOB, 3)):
-            store.transact(
-                [store.put({"pk": f"OPERATOR#{tenant}", "sk": "SUI", "sui_address": self.keys[node].address})]
-            )
+            register_operator(tenant, self.keys[node].address)
         # nodeplane holds the operator keys of the local network
         for n in (1, 2):
-            store.transact([store.put({"pk": f"OPKEY#{self.keys[n].address}", "sk": "KEY"})])
-        projection.poll(chain)
+            hold_operator_key(self.keys[n].address)
+        chain_events.poll(chain)
 
     def stack(self, task: int, units: int = 1000) -> int:
         stack = self.chain.create_stack(task, 1, units)
-        projection.poll(self.chain)
+        chain_events.poll(self.chain)
         return stack
 
     def report(self, stack: int, units: int, *, request_id: str | None = None, lock_id: str | None = None) -> Any:
@@ -78,8 +79,8 @@ class World:
 
 
 def lock(stack: int, lock_id: str, units: int) -> None:
-    """What network/locks.py does: reserve units on the stack and keep the lock in its ``locks`` map."""
-    pk = keys.stack_pk(stack)
+    """What network/locks/reserve.py does: reserve units on the stack and keep the lock in its ``locks`` map."""
+    pk = items.stack_pk(stack)
     with contextlib.suppress(store.TransactionFailed):
         store.transact(
             [
@@ -126,32 +127,8 @@ def _sqs() -> Any:
     return boto3.client("sqs")
 
 
-def sqs_event(messages: list[dict[str, Any]]) -> dict[str, Any]:
-    return {
-        "Records": [
-            {
-                "messageId": m["MessageId"],
-                "receiptHandle": m["ReceiptHandle"],
-                "body": m["Body"],
-                "attributes": {"ApproximateReceiveCount": "1", "SentTimestamp": "0"},
-                "messageAttributes": {},
-                "md5OfBody": "",
-                "eventSource": "aws:sqs",
-                "eventSourceARN": "arn:aws:sqs:us-east-1:123456789012:settlement",
-                "awsRegion": "us-east-1",
-            }
-            for m in messages
-        ]
-    }
-
-
 def job_event(*stacks: int) -> dict[str, Any]:
-    return sqs_event(
-        [
-            {"MessageId": str(uuid.uuid4()), "ReceiptHandle": "x", "Body": json.dumps(settlement.job(s, None))}
-            for s in stacks
-        ]
-    )
+    return sqs_event([jobs.job(s, None) for s in stacks])
 
 
 def run_worker(event: dict[str, Any]) -> set[str]:
@@ -174,7 +151,7 @@ def drain(url: str, *, visibility: int | None = None, rounds: int = 20) -> int:
         messages = _sqs().receive_message(**kwargs).get("Messages", [])
         if not messages:
             return done
-        failed = run_worker(sqs_event(messages))
+        failed = run_worker(received_event(messages))
         for m in messages:
             if m["MessageId"] not in failed:
                 _sqs().delete_message(QueueUrl=url, ReceiptHandle=m["ReceiptHandle"])
@@ -216,7 +193,7 @@ def test_sampling_settlement_runs_to_complete_and_pays_once(world: World, aws_en
     assert row["attestation_status"] == "Pending" and row["requested_attestation_nodes"] == "[2]"
     assert (row["received_attestations"], row["required_attestations"], row["settlement_complete"]) == (0, 1, False)
     assert row["num_claimed_compute_units"] == 400 and row["stack_id"] == f"0xstack{stack}"
-    assert store.get(keys.stack_pk(stack), "STACK")["in_settle_period"] is True  # same transaction as the ticket
+    assert store.get(items.stack_pk(stack), "STACK")["in_settle_period"] is True  # same transaction as the ticket
 
     # the worker attests for node 2 (nodeplane holds its key); the window is still open, so no claim yet
     assert drain(aws_env["SETTLEMENT_QUEUE_URL"]) >= 1
@@ -235,9 +212,9 @@ def test_sampling_settlement_runs_to_complete_and_pays_once(world: World, aws_en
     before = dict(world.chain.calls)
     assert run_worker(job_event(stack, stack)) == set()
     for event in world.chain.log:
-        assert projection.apply(event) is False
+        assert chain_events.apply([event]) == 0
     assert dict(world.chain.calls) == before and claimed() == [row]
-    assert store.get(keys.stack_pk(stack), "STACK")["is_claimed"] is True
+    assert store.get(items.stack_pk(stack), "STACK")["is_claimed"] is True
 
 
 def test_a_node_that_is_not_the_operators_is_404(world: World):
@@ -253,7 +230,7 @@ def test_a_node_that_is_not_the_operators_is_404(world: World):
     assert bad.status == 400 and isinstance(bad.body["error"], str)
     stack = world.stack(world.sampling_task)
     assert claim_stacks({"stack_small_ids": [stack]}, tenant=BOB).status == 403  # nodeplane cannot sign for bob
-    store.transact([store.put({"pk": f"OPKEY#{world.keys[3].address}", "sk": "KEY"})])
+    hold_operator_key(world.keys[3].address)
     assert claim_stacks({"stack_small_ids": [stack]}, tenant=BOB).status == 404
     assert world.chain.calls["try_settle_stack"] == 0
 
@@ -264,23 +241,23 @@ def test_disagreeing_attestation_opens_a_dispute_that_resolves(world: World, aws
     # the node claims more than nodeplane counted: the attestation (from nodeplane's count) disagrees
     assert claim_stacks({"stack_small_ids": [stack], "num_claimed_compute_units": [900]}).status == 200
     drain(aws_env["SETTLEMENT_QUEUE_URL"])
-    ticket = settlement.ticket(stack)
-    assert ticket["settlement_status"] == settlement.DISPUTED and ticket["is_in_dispute"] is True
-    assert store.get(keys.stack_pk(stack), "DISPUTE#000000000002")["original_node_id"] == 1
+    ticket = tickets.ticket(stack)
+    assert ticket["settlement_status"] == tickets.DISPUTED and ticket["is_in_dispute"] is True
+    assert store.get(items.stack_pk(stack), items.dispute_sk(2))["original_node_id"] == 1
     [row] = claimed()
     assert row["attestation_status"] == "Pending" and row["received_attestations"] == 1
 
     # one vote each: no majority, so it waits for an admin, then gives up at the deadline instead of blocking
     assert run_worker(job_event(stack)) == set()
-    assert settlement.ticket(stack)["settlement_status"] == settlement.DISPUTED
-    clock.advance(settlement.dispute_resolution_seconds() + 1)
+    assert tickets.ticket(stack)["settlement_status"] == tickets.DISPUTED
+    clock.advance(settings().dispute_resolution_seconds + 1)
     assert run_worker(job_event(stack)) == set()
-    ticket = settlement.ticket(stack)
-    assert ticket["settlement_status"] == settlement.FAILED and "dispute unresolved" in ticket["failure_reason"]
+    ticket = tickets.ticket(stack)
+    assert ticket["settlement_status"] == tickets.FAILED and "dispute unresolved" in ticket["failure_reason"]
     [row] = claimed()
     assert row["attestation_status"] == "Failed" and row["settlement_complete"] is False
     assert world.chain.payments == [] and world.chain.calls["claim_funds"] == 0
-    assert store.get(keys.stack_pk(stack), "STACK")["in_settle_period"] is False
+    assert store.get(items.stack_pk(stack), "STACK")["in_settle_period"] is False
 
 
 def test_admin_resolution_against_the_node_fails_the_ticket(world: World, aws_env: dict[str, Any]):
@@ -288,9 +265,9 @@ def test_admin_resolution_against_the_node_fails_the_ticket(world: World, aws_en
     world.report(stack, 400)
     claim_stacks({"stack_small_ids": [stack], "num_claimed_compute_units": [900]})
     drain(aws_env["SETTLEMENT_QUEUE_URL"])
-    settlement.resolve_dispute(stack, "attesters")
-    ticket = settlement.ticket(stack)
-    assert ticket["settlement_status"] == settlement.FAILED and ticket["dispute_resolution"] == "attesters"
+    tickets.resolve_dispute(stack, "attesters")
+    ticket = tickets.ticket(stack)
+    assert ticket["settlement_status"] == tickets.FAILED and ticket["dispute_resolution"] == "attesters"
     assert "gsi3pk" not in ticket  # no work left for the sweeper
 
 
@@ -304,7 +281,7 @@ def test_attestation_and_claim_funds_through_the_daemon_api(world: World):
     body = {"stack_small_ids": [stack]}
     attest = http_event("POST", "/daemon/attestations", body=body, tenant=BOB)
     assert invoke("daemon_attestations", attest).status == 403  # bob's key is not with nodeplane yet
-    store.transact([store.put({"pk": f"OPKEY#{world.keys[3].address}", "sk": "KEY"})])
+    hold_operator_key(world.keys[3].address)
     reply = invoke("daemon_attestations", attest)
     assert reply.status == 200 and len(reply.body["tx_digests"]) == 1
     again = invoke("daemon_attestations", attest)  # a retry re-uses the recorded digest
@@ -340,8 +317,8 @@ def test_claim_funds_claims_what_is_left_and_answers_earlier_claims(world: World
     body = {"stack_small_ids": [first, second]}
     reply = invoke("daemon_claim_funds", http_event("POST", "/daemon/claim_funds", body=body, tenant=ALICE))
     assert reply.status == 200 and len(set(reply.body["tx_digests"])) == 2
-    assert reply.body["tx_digests"][0] == settlement.ticket(first)["claim_tx"]
-    assert reply.body["tx_digests"][1] == settlement.ticket(second)["claim_tx"]
+    assert reply.body["tx_digests"][0] == tickets.ticket(first)["claim_tx"]
+    assert reply.body["tx_digests"][1] == tickets.ticket(second)["claim_tx"]
     assert world.chain.payments == [("claim_funds", first, 300), ("claim_funds", second, 500)]
     again = invoke("daemon_claim_funds", http_event("POST", "/daemon/claim_funds", body=body, tenant=ALICE))
     assert again.body == reply.body and world.chain.calls["claim_funds"] == 2
@@ -355,8 +332,8 @@ def test_a_claim_before_the_chains_epoch_turned_waits_instead_of_failing(world: 
     drain(aws_env["SETTLEMENT_QUEUE_URL"])
     clock.advance(61)
     assert run_worker(job_event(stack)) == set()  # EDisputeWindowNotOver: retried later, not a failed message
-    ticket = settlement.ticket(stack)
-    assert ticket["settlement_status"] == settlement.SETTLED and ticket["next_action"] == "claim"
+    ticket = tickets.ticket(stack)
+    assert ticket["settlement_status"] == tickets.SETTLED and ticket["next_action"] == "claim"
     assert world.chain.calls["claim_funds"] == 1 and world.chain.payments == []
     world.chain.epoch += 1
     assert run_worker(job_event(stack)) == set()
@@ -370,31 +347,24 @@ def test_a_claim_in_flight_elsewhere_makes_the_worker_look_again_soon(world: Wor
     drain(aws_env["SETTLEMENT_QUEUE_URL"])
     pass_window(world)
     # the operator's POST /daemon/claim_funds is inside its chain call right now
-    step = {"pk": keys.stack_pk(stack), "sk": "STEP#claim", "entity": "chain_step", "state": "started"}
+    step = {"pk": items.stack_pk(stack), "sk": items.step_sk("claim"), "entity": "chain_step", "state": "started"}
     store.transact([store.put(step | {"step": "claim", "started_at": clock.now()})])
     assert run_worker(job_event(stack)) == set() and world.chain.calls["claim_funds"] == 0
-    assert settlement.ticket(stack)["next_action"] == "claim"
-    clock.advance(settlement.step_lease_seconds() + 1)  # that call died: after its lease the worker takes over
+    assert tickets.ticket(stack)["next_action"] == "claim"
+    clock.advance(settings().settlement_step_lease_seconds + 1)  # that call died: after its lease the worker takes over
     assert run_worker(job_event(stack)) == set()
     assert world.chain.payments == [("claim_funds", stack, 400)]
 
 
 def resolved_event(world: World, stack: int, original_is_correct: bool, refund: int) -> dict[str, Any]:
     """The local ledger's StackDisputeResolvedEvent (the fake chain has no resolution entry of its own)."""
-    return {
-        "id": {"txDigest": f"Resolve{stack}", "eventSeq": "0"},
-        "packageId": "0xab",
-        "transactionModule": "db",
-        "sender": "0xadmin",
-        "type": "0xab::db::StackDisputeResolvedEvent",
-        "parsedJson": {
-            "stack_small_id": {"inner": str(stack)},
-            "selected_node_id": {"inner": "1"},
-            "original_is_correct": original_is_correct,
-            "user_refund_amount": str(refund),
-        },
-        "timestampMs": "1795000000000",
+    data = {
+        "stack_small_id": inner(stack),
+        "selected_node_id": inner(1),
+        "original_is_correct": original_is_correct,
+        "user_refund_amount": str(refund),
     }
+    return chain_event("StackDisputeResolvedEvent", data, tx=f"Resolve{stack}", sender="0xadmin")
 
 
 def test_the_chains_dispute_resolution_settles_or_fails_the_ticket(world: World, aws_env: dict[str, Any]):
@@ -404,22 +374,22 @@ def test_the_chains_dispute_resolution_settles_or_fails_the_ticket(world: World,
         world.report(stack, 400)
     claim_stacks({"stack_small_ids": [won, lost], "num_claimed_compute_units": [900, 900]})
     drain(url)
-    assert {settlement.ticket(s)["settlement_status"] for s in (won, lost)} == {settlement.DISPUTED}
+    assert {tickets.ticket(s)["settlement_status"] for s in (won, lost)} == {tickets.DISPUTED}
 
     world.chain.tickets[won]["in_dispute"] = False  # what the ledger's resolution does on chain
-    settlement.project([resolved_event(world, won, True, 0), resolved_event(world, lost, False, 1000)])
-    assert settlement.ticket(won)["settlement_status"] == settlement.SETTLED
-    lost_ticket = settlement.ticket(lost)
-    assert lost_ticket["settlement_status"] == settlement.FAILED and lost_ticket["user_refund_amount"] == 1000
+    chain_events.apply([resolved_event(world, won, True, 0), resolved_event(world, lost, False, 1000)])
+    assert tickets.ticket(won)["settlement_status"] == tickets.SETTLED
+    lost_ticket = tickets.ticket(lost)
+    assert lost_ticket["settlement_status"] == tickets.FAILED and lost_ticket["user_refund_amount"] == 1000
     assert "gsi3pk" not in lost_ticket
-    assert store.get(keys.stack_pk(lost), "STACK")["is_locked"] is True
+    assert store.get(items.stack_pk(lost), "STACK")["is_locked"] is True
     pass_window(world)
     drain(url)
     assert world.chain.payments == [("claim_funds", won, 900)]
     rows = {r["stack_small_id"]: r for r in claimed()}
     assert (rows[won]["attestation_status"], rows[won]["settlement_complete"]) == ("Complete", True)
     assert (rows[lost]["attestation_status"], rows[lost]["settlement_complete"]) == ("Failed", False)
-    assert projection.apply(resolved_event(world, won, True, 0)) is False  # a replayed event changes nothing
+    assert chain_events.apply([resolved_event(world, won, True, 0)]) == 0  # a replayed event changes nothing
 
 
 # --- confidential path ----------------------------------------------------------------------------------------------
@@ -450,18 +420,18 @@ def test_usage_past_95_percent_auto_claims_through_the_queue(world: World, aws_e
     assert world.chain.payments == [("claim_funds_for_stacks", stack, 950)]
     [row] = claimed()
     assert row["settlement_complete"] is True
-    assert store.get(keys.stack_pk(stack), "STACK")["is_claimed"] is True
+    assert store.get(items.stack_pk(stack), "STACK")["is_claimed"] is True
 
 
 def test_a_rejected_confidential_claim_fails_and_frees_the_stack(world: World, aws_env: dict[str, Any]):
     stack = world.stack(world.confidential_task)
     world.chain.stacks[stack]["claimed"] = True  # the chain will refuse the claim
     assert world.report(stack, 950).body["claim_requested"] is True
-    assert store.get(keys.stack_pk(stack), "STACK")["is_locked_for_claim"] is True
+    assert store.get(items.stack_pk(stack), "STACK")["is_locked_for_claim"] is True
     assert drain(aws_env["SETTLEMENT_QUEUE_URL"]) == 1  # handled, not retried until the DLQ
-    ticket = settlement.ticket(stack)
-    assert ticket["settlement_status"] == settlement.FAILED and "EStackNotClaimable" in ticket["failure_reason"]
-    item = store.get(keys.stack_pk(stack), "STACK")
+    ticket = tickets.ticket(stack)
+    assert ticket["settlement_status"] == tickets.FAILED and "EStackNotClaimable" in ticket["failure_reason"]
+    item = store.get(items.stack_pk(stack), "STACK")
     assert item["is_locked_for_claim"] is False and item["in_settle_period"] is False
     assert claimed()[0]["attestation_status"] == "Failed"
 
@@ -477,7 +447,7 @@ def test_usage_replay_counts_once_and_bad_signatures_are_rejected(world: World):
     assert world.report(stack, 150, request_id="r1", lock_id="L1").status == 200
     replay = world.report(stack, 150, request_id="r1", lock_id="L1")
     assert replay.status == 200 and replay.body["replayed"] is True and replay.body["already_computed_units"] == 150
-    item = store.get(keys.stack_pk(stack), "STACK")
+    item = store.get(items.stack_pk(stack), "STACK")
     assert (item["already_computed_units"], item["locked_compute_units"], item["available_units"]) == (150, 0, 850)
 
     digest = usage.usage_digest(stack, 1, 10, None, "r2")
@@ -489,7 +459,7 @@ def test_usage_replay_counts_once_and_bad_signatures_are_rejected(world: World):
     assert reply.status == 400 and reply.body["error"]["code"] == "REQUEST_ERROR"
     too_much = world.report(stack, 851)
     assert too_much.status == 409
-    assert store.get(keys.stack_pk(stack), "STACK")["already_computed_units"] == 150
+    assert store.get(items.stack_pk(stack), "STACK")["already_computed_units"] == 150
 
 
 def test_usage_invariant_holds_over_a_random_sequence(world: World):
@@ -499,7 +469,7 @@ def test_usage_invariant_holds_over_a_random_sequence(world: World):
     stack = world.stack(world.sampling_task, units=5000)
     open_locks: dict[str, int] = {}
     for i in range(60):
-        item = store.get(keys.stack_pk(stack), "STACK")
+        item = store.get(items.stack_pk(stack), "STACK")
         if rng.random() < 0.5 and item["available_units"] > 0:
             m = rng.randint(1, min(400, item["available_units"]))
             lock(stack, f"L{i}", m)
@@ -514,7 +484,7 @@ def test_usage_invariant_holds_over_a_random_sequence(world: World):
             if rng.random() < 0.2:  # a replay never counts twice
                 again = world.report(stack, n, lock_id=lock_id, request_id=f"r{i}")
                 assert again.status in (200, 409)
-        item = store.get(keys.stack_pk(stack), "STACK")
+        item = store.get(items.stack_pk(stack), "STACK")
         total, done, locked = item["num_compute_units"], item["already_computed_units"], item["locked_compute_units"]
         assert done + locked <= total and item["available_units"] == total - done - locked
         assert locked == sum(open_locks.values())
@@ -529,7 +499,7 @@ def test_duplicate_message_in_one_batch_attests_once(world: World, aws_env: dict
     claim_stacks({"stack_small_ids": [stack]})
     assert run_worker(job_event(stack, stack, stack)) == set()
     assert world.chain.calls["submit_attestation"] == 1
-    assert settlement.ticket(stack)["received_attestations"] == 1
+    assert tickets.ticket(stack)["received_attestations"] == 1
 
 
 def test_a_lost_message_is_re_enqueued_by_the_sweeper(world: World, aws_env: dict[str, Any]):
@@ -540,23 +510,23 @@ def test_a_lost_message_is_re_enqueued_by_the_sweeper(world: World, aws_env: dic
     _sqs().purge_queue(QueueUrl=url)  # the message is gone before any worker saw it
     sweeper = load_function("settlement_sweeper")
     assert sweeper.lambda_handler({}, Context())["requeued"] == 0  # not stalled yet
-    clock.advance(settlement.stall_seconds() + 1)
+    clock.advance(settings().settlement_stall_seconds + 1)
     assert sweeper.lambda_handler({}, Context()) == {"requeued": 1, "failed": 0}
     assert drain(url) >= 1
-    assert settlement.ticket(stack)["received_attestations"] == 1
+    assert tickets.ticket(stack)["received_attestations"] == 1
     assert world.chain.payments == [("claim_funds", stack, 400)]  # the window passed meanwhile
 
 
 def test_sweeper_fails_a_settlement_whose_time_ran_out(world: World, aws_env: dict[str, Any]):
-    store.transact([store.delete(f"OPKEY#{world.keys[2].address}", "KEY")])  # nobody will ever attest
+    store.transact([store.delete(items.operator_key_pk(world.keys[2].address), "KEY")])  # nobody will ever attest
     stack = world.stack(world.sampling_task)
     claim_stacks({"stack_small_ids": [stack]})
     drain(aws_env["SETTLEMENT_QUEUE_URL"])
-    assert settlement.ticket(stack)["settlement_status"] == settlement.ATTESTING
-    clock.advance(settlement.deadline_seconds() + 1)
+    assert tickets.ticket(stack)["settlement_status"] == tickets.ATTESTING
+    clock.advance(settings().settlement_deadline_seconds + 1)
     assert load_function("settlement_sweeper").lambda_handler({}, Context())["failed"] == 1
-    ticket = settlement.ticket(stack)
-    assert ticket["settlement_status"] == settlement.FAILED and ticket["failure_reason"] == "settlement deadline passed"
+    ticket = tickets.ticket(stack)
+    assert ticket["settlement_status"] == tickets.FAILED and ticket["failure_reason"] == "settlement deadline passed"
     [row] = claimed()
     assert row["attestation_status"] == "Failed"
 
@@ -572,11 +542,11 @@ def test_worker_killed_after_the_chain_call_never_calls_twice(world: World, aws_
     # after the lease the retry catches up on chain events instead of re-submitting; the window has passed
     # by then, so it goes on to claim, and that call is killed too
     world.chain.crash_after["claim_funds"] = 1
-    clock.advance(settlement.step_lease_seconds() + 1)
+    clock.advance(settings().settlement_step_lease_seconds + 1)
     assert run_worker(job_event(stack)) != set()
     assert world.chain.calls["submit_attestation"] == 1
-    assert settlement.ticket(stack)["received_attestations"] == 1
-    clock.advance(settlement.step_lease_seconds() + 1)
+    assert tickets.ticket(stack)["received_attestations"] == 1
+    clock.advance(settings().settlement_step_lease_seconds + 1)
     assert run_worker(job_event(stack)) == set()
     assert world.chain.calls["claim_funds"] == 1 and world.chain.payments == [("claim_funds", stack, 400)]
     assert claimed()[0]["settlement_complete"] is True
@@ -586,21 +556,21 @@ def test_worker_raising_before_the_digest_is_recorded_reuses_it(world: World, mo
     stack = world.stack(world.sampling_task)
     world.report(stack, 400)
     claim_stacks({"stack_small_ids": [stack]})
-    real_project = settlement.project
+    real_apply = chain_events.apply
     calls = {"n": 0}
 
-    def flaky(events: Any) -> None:
+    def flaky(events: Any) -> int:
         calls["n"] += 1
         if calls["n"] == 1:
             raise RuntimeError("killed after recording the digest, before projecting")
-        real_project(events)
+        return real_apply(events)
 
-    monkeypatch.setattr(settlement, "project", flaky)
+    monkeypatch.setattr(chain_events, "apply", flaky)
     assert run_worker(job_event(stack)) != set()
     assert run_worker(job_event(stack)) == set()  # the step is done: its digest is re-used, no second call
     assert world.chain.calls["submit_attestation"] == 1
-    projection.poll(world.chain)  # the poller projects the attestation the worker did not
-    assert settlement.ticket(stack)["received_attestations"] == 1
+    chain_events.poll(world.chain)  # the poller projects the attestation the worker did not
+    assert tickets.ticket(stack)["received_attestations"] == 1
 
 
 def test_poison_message_ends_in_the_dlq(world: World, aws_env: dict[str, Any]):
@@ -610,7 +580,7 @@ def test_poison_message_ends_in_the_dlq(world: World, aws_env: dict[str, Any]):
     stack = world.stack(world.confidential_task)
     world.report(stack, 100)
     _sqs().send_message(QueueUrl=url, MessageBody='{"kind": "settle", "stack_small_id": "x"}')
-    _sqs().send_message(QueueUrl=url, MessageBody=json.dumps(settlement.job(999, "claim")))  # no such ticket
+    _sqs().send_message(QueueUrl=url, MessageBody=json.dumps(jobs.job(999, "claim")))  # no such ticket
     # receive with visibility 0 so a failed message is back at once (as after its visibility timeout)
     for _ in range(max_receives + 2):
         drain(url, visibility=0, rounds=1)

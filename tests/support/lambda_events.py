@@ -140,6 +140,11 @@ def sqs_event(bodies: list[dict | str], *, queue_arn: str = QUEUE_ARN) -> dict[s
     return sqs_records(messages, queue_arn)
 
 
+def received_event(messages: list[dict[str, Any]], *, queue_arn: str = QUEUE_ARN) -> dict[str, Any]:
+    """The SQS event for messages as ``receive_message`` returned them (what the event-source mapping hands over)."""
+    return sqs_records(messages, queue_arn)
+
+
 def schedule_event(rule_name: str = "nodeplane-schedule", *, input: dict | None = None) -> dict[str, Any]:
     """What an EventBridge schedule delivers: the rule's constant ``input`` if it has one, else the Scheduled
     Event envelope."""
@@ -170,7 +175,7 @@ def drain(queue_url: str, function: str, rounds: int, *, queue_arn: str = QUEUE_
         ).get("Messages", [])
         if not msgs:
             continue
-        event = sqs_records(msgs, queue_arn)
+        event = received_event(msgs, queue_arn=queue_arn)
         try:
             with container(function) as module:
                 result = module.lambda_handler(event, Context(aws_request_id=str(uuid.uuid4())))

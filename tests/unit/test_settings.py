@@ -16,7 +16,7 @@ LAYER = Path(nodeplane.__file__).parent
 READERS = {LAYER / "settings.py", LAYER / "__init__.py"}
 CHECKED = [
     *LAYER.glob("*.py"),
-    *(p for d in ("api", "chain", "pool", "queue", "security", "store") for p in (LAYER / d).rglob("*.py")),
+    *(p for d in ("api", "chain", "network", "pool", "queue", "security", "store") for p in (LAYER / d).rglob("*.py")),
 ]
 
 

@@ -8,25 +8,26 @@ import json
 from hypothesis import given
 from hypothesis import strategies as st
 
-from nodeplane.network import settlement, usage
+from nodeplane.network import usage
+from nodeplane.network.settlement import proofs, tickets
 
 u64 = st.integers(min_value=0, max_value=2**64 - 1)
 
 
 @given(stack=u64, units=u64)
 def test_committed_proof_is_what_the_chain_recomputes_from_all_leaves(stack, units):
-    # the chain's final check: blake2b256(leaf_0 ‖ leaf_1) == committed proof (pitfall 8 fixed)
-    leaves = settlement.leaf(stack, units, 0) + settlement.leaf(stack, units, 1)
-    assert hashlib.blake2b(leaves, digest_size=32).digest() == settlement.committed_proof(stack, units)
+    # the chain's final check, blake2b256(leaf_0 ‖ leaf_1) == committed proof, holds for an honest count
+    leaves = proofs.leaf(stack, units, 0) + proofs.leaf(stack, units, 1)
+    assert hashlib.blake2b(leaves, digest_size=32).digest() == proofs.committed_proof(stack, units)
 
 
 @given(stack=u64, units=u64, other=u64)
 def test_a_different_unit_count_never_verifies(stack, units, other):
     if other == units:
         return
-    mixed = settlement.leaf(stack, units, 0) + settlement.leaf(stack, other, 1)
-    assert hashlib.blake2b(mixed, digest_size=32).digest() != settlement.committed_proof(stack, units)
-    assert settlement.committed_proof(stack, other) != settlement.committed_proof(stack, units)
+    mixed = proofs.leaf(stack, units, 0) + proofs.leaf(stack, other, 1)
+    assert hashlib.blake2b(mixed, digest_size=32).digest() != proofs.committed_proof(stack, units)
+    assert proofs.committed_proof(stack, other) != proofs.committed_proof(stack, units)
 
 
 def test_usage_signing_bytes_have_the_documented_key_order():
@@ -45,14 +46,14 @@ def test_claimed_stack_view_has_exactly_the_seed_fields():
         "selected_node_id": 1,
         "num_claimed_compute_units": 900,
         "settlement_time": "2026-11-23T06:00:00.000Z",
-        "settlement_status": settlement.ATTESTING,
+        "settlement_status": tickets.ATTESTING,
         "requested_attestation_nodes": [2, 9],
         "received_attestations": 1,
         "required_attestations": 2,
         "attestations": {"n2": {"agrees": True}},
         "gsi3pk": "SETTLEMENTS",
     }
-    view = settlement.claimed_stack_view(item)
+    view = tickets.claimed_stack_view(item)
     assert list(view) == [
         "stack_small_id",
         "stack_id",
@@ -67,23 +68,21 @@ def test_claimed_stack_view_has_exactly_the_seed_fields():
     ]
     assert view["requested_attestation_nodes"] == "[2,9]" and json.loads(view["requested_attestation_nodes"]) == [2, 9]
     assert view["attestation_status"] == "Pending" and view["settlement_complete"] is False
-    assert settlement.claimed_stack_view(item | {"settlement_status": settlement.COMPLETE}) | {} == view | {
+    assert tickets.claimed_stack_view(item | {"settlement_status": tickets.COMPLETE}) | {} == view | {
         "attestation_status": "Complete",
         "settlement_complete": True,
     }
-    assert (
-        settlement.claimed_stack_view(item | {"settlement_status": settlement.FAILED})["attestation_status"] == "Failed"
-    )
+    assert tickets.claimed_stack_view(item | {"settlement_status": tickets.FAILED})["attestation_status"] == "Failed"
 
 
 def test_votes_count_the_selected_node_and_each_attester():
     tie = {"attestations": {"n2": {"agrees": False}}}
-    assert settlement.votes(tie) == (1, 1)
+    assert proofs.votes(tie) == (1, 1)
     won = {"attestations": {"n2": {"agrees": True}, "n3": {"agrees": False}}}
-    assert settlement.votes(won) == (2, 1)
+    assert proofs.votes(won) == (2, 1)
 
 
 def test_the_proof_covers_as_many_leaves_as_the_ledger_samples_attesters():
     from nodeplane.chain import ledger
 
-    assert settlement.EXTRA_ATTESTATION_NODES == ledger.EXTRA_ATTESTATION_NODES
+    assert proofs.EXTRA_ATTESTATION_NODES == ledger.EXTRA_ATTESTATION_NODES

@@ -7,8 +7,6 @@ import ast
 from pathlib import Path
 
 TESTS = Path(__file__).parents[1]
-# the node pool's suites; the network's follow once their shared helpers are in tests/support too
-POOL_SIDE = ("test_pool_", "test_node_agents", "test_discovery_", "test_ssh_", "test_inspection_", "test_lambda_events")
 
 
 def _imported_test_modules(path: Path) -> set[str]:
@@ -21,12 +19,9 @@ def _imported_test_modules(path: Path) -> set[str]:
     return {n for n in names if n.startswith("tests.") and n.rsplit(".", 1)[-1].startswith("test_")}
 
 
-def test_no_pool_test_module_imports_or_is_imported_by_another(tmp_path: Path) -> None:
+def test_no_test_module_imports_another(tmp_path: Path) -> None:
     edges = {(str(p.relative_to(TESTS)), m) for p in TESTS.rglob("test_*.py") for m in _imported_test_modules(p)}
-    pool = {
-        (a, b) for a, b in edges if Path(a).name.startswith(POOL_SIDE) or b.rsplit(".", 1)[-1].startswith(POOL_SIDE)
-    }
-    assert pool == set()
+    assert edges == set()
     sample = tmp_path / "test_sample.py"
     sample.write_text("from tests.integration.test_pool_api import call\nfrom tests.support.pool import call\n")
     assert _imported_test_modules(sample) == {"tests.integration.test_pool_api"}

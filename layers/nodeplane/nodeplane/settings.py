@@ -21,6 +21,16 @@ class Settings:
     heartbeat_stale_seconds: int = 300
     # Discovery must finish this long after import or the node fails.
     discovery_deadline_seconds: int = 600
+    # Settlement: nodeplane's stand-in for one chain epoch (the dispute window; set it to the epoch length in AWS).
+    settlement_window_seconds: int = 60
+    # A settlement with work left and no progress for this long is re-enqueued by the sweeper.
+    settlement_stall_seconds: int = 300
+    # A settlement still open this long after its ticket is moved to Failed.
+    settlement_deadline_seconds: int = 3 * 24 * 3600
+    # A disputed settlement with no majority waits this long for an admin, then fails.
+    dispute_resolution_seconds: int = 24 * 3600
+    # How long a started chain call may stay unanswered before its outcome is reconciled.
+    settlement_step_lease_seconds: int = 120
     max_body_bytes: int = 256 * 1024
     # User JWTs on routes outside the HttpApi authorizer are checked against these (api/auth.py); no issuer, no JWTs.
     jwt_issuer: str = ""
@@ -42,6 +52,11 @@ _ENV = {
     "node_token_ttl_seconds": "NODE_TOKEN_TTL_SECONDS",
     "heartbeat_stale_seconds": "HEARTBEAT_STALE_SECONDS",
     "discovery_deadline_seconds": "DISCOVERY_DEADLINE_SECONDS",
+    "settlement_window_seconds": "SETTLEMENT_WINDOW_SECONDS",
+    "settlement_stall_seconds": "SETTLEMENT_STALL_SECONDS",
+    "settlement_deadline_seconds": "SETTLEMENT_DEADLINE_SECONDS",
+    "dispute_resolution_seconds": "DISPUTE_RESOLUTION_SECONDS",
+    "settlement_step_lease_seconds": "SETTLEMENT_STEP_LEASE_SECONDS",
     "max_body_bytes": "MAX_BODY_BYTES",
     "jwt_issuer": "JWT_ISSUER",
     "jwt_audience": "JWT_AUDIENCE",

@@ -1,8 +1,5 @@
-"""USDC balances that pay for the stacks nodeplane buys on a user's behalf.
-
-| item    | pk               | sk   | attributes                    |
-|---------|------------------|------|-------------------------------|
-| balance | BALANCE#<user>   | USDC | balance (USDC base units, int) |
+"""USDC balances that pay for the stacks nodeplane buys on a user's behalf (item ``BALANCE#<user>`` / ``USDC``, see
+items.py), in USDC base units.
 
 Every change is one conditional UpdateItem, so two Lambdas spending the same balance cannot overdraw it.
 """
@@ -11,6 +8,7 @@ from __future__ import annotations
 
 from nodeplane import clock, store
 from nodeplane.errors import BadRequest, PaymentRequired
+from nodeplane.network import items
 from nodeplane.store.dynamo import TransactionFailed
 
 SK = "USDC"
@@ -20,13 +18,9 @@ class InsufficientBalance(PaymentRequired):
     pass
 
 
-def balance_pk(user: str) -> str:
-    return f"BALANCE#{user}"
-
-
 def balance(user: str) -> int:
     """The user's USDC balance in base units (0 when the user never had one)."""
-    item = store.get(balance_pk(user), SK)
+    item = store.get(items.balance_pk(user), SK)
     return int(item["balance"]) if item else 0
 
 
@@ -37,7 +31,7 @@ def credit(user: str, amount: int) -> int:
     store.transact(
         [
             store.update(
-                balance_pk(user),
+                items.balance_pk(user),
                 SK,
                 "ADD balance :a SET updated_at = :t, entity = :e",
                 values={":a": amount, ":t": clock.iso(), ":e": "balance"},
@@ -55,7 +49,7 @@ def debit(user: str, amount: int) -> None:
         store.transact(
             [
                 store.update(
-                    balance_pk(user),
+                    items.balance_pk(user),
                     SK,
                     "SET balance = balance - :a, updated_at = :t",
                     condition="balance >= :a",

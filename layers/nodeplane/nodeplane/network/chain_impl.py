@@ -7,17 +7,34 @@ DynamoDB table; its gas and USDC come from the ledger's faucet, since nothing el
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable, Sequence
 from functools import lru_cache
-from typing import Any
+from typing import TYPE_CHECKING, Any, Protocol, TypeAlias
 
 from nodeplane.network import operators
-from nodeplane.network.chainops import TxOutcome
+from nodeplane.network.chainops import PureArg, TxOutcome
 from nodeplane.settings import settings
+
+if TYPE_CHECKING:
+    from nodeplane.chain.transactions import CallSpec, ObjectRef
 
 logger = logging.getLogger("nodeplane.chain")
 
 LOCAL_GAS = 10**12
 LOCAL_USDC = 10**15
+
+
+class Signer(Protocol):
+    """What signs a transaction: an operator's or nodeplane's key (nodeplane.chain.keys.Keypair)."""
+
+    @property
+    def address(self) -> str: ...
+
+    def sign_transaction(self, tx_bytes: bytes) -> str: ...
+
+
+# A call, or what builds it at each attempt (so a retry picks up fresh object versions)
+Call: TypeAlias = "CallSpec | Callable[[], CallSpec]"
 
 
 class LedgerOps:
@@ -41,14 +58,14 @@ class LedgerOps:
     def _owned(self, address: str, suffix: str) -> list[dict[str, Any]]:
         return self.ledger.owned_objects(address, suffix)
 
-    def _coin(self, address: str, suffix: str, need: int, mint: dict[str, int]) -> Any:
+    def _coin(self, address: str, suffix: str, need: int, mint: dict[str, int]) -> ObjectRef:
         coins = [c for c in self._owned(address, suffix) if c["fields"].get("balance", 0) >= need]
         if not coins:
             self.ledger.faucet(address, **mint)
             coins = [c for c in self._owned(address, suffix) if c["fields"].get("balance", 0) >= need]
         return self.ledger.object_ref(coins[0]["object_id"])
 
-    def submit(self, signer: Any, calls: list[Any], *, attempts: int = 8) -> TxOutcome:
+    def submit(self, signer: Signer, calls: Sequence[Call], *, attempts: int = 8) -> TxOutcome:
         """Build, sign and submit; a stale object version (another request used the coin) is retried."""
         from nodeplane.chain.ledger import TransactionRejected
         from nodeplane.chain.transactions import CallSpec, build_atoma_transaction
@@ -75,7 +92,7 @@ class LedgerOps:
             return TxOutcome(result.digest, list(result.events), result.status == "success", result.error)
         raise RuntimeError(f"transaction kept being rejected: {last}")
 
-    def badge(self, address: str, node_small_id: int) -> Any:
+    def badge(self, address: str, node_small_id: int) -> ObjectRef:
         for obj in self._owned(address, "::db::NodeBadge"):
             if int(obj["fields"].get("node_small_id", -1)) == node_small_id:
                 return self.ledger.object_ref(obj["object_id"])
@@ -83,7 +100,7 @@ class LedgerOps:
 
         raise Forbidden(f"{address} does not hold the badge of node {node_small_id}")
 
-    def _operator_call(self, operator: str, node_small_id: int, function: str, pure: list[Any]) -> TxOutcome:
+    def _operator_call(self, operator: str, node_small_id: int, function: str, pure: Sequence[PureArg]) -> TxOutcome:
         from nodeplane.chain.transactions import CallSpec
 
         signer = operators.keypair(operator)
@@ -99,7 +116,7 @@ class LedgerOps:
         buyer = operators.wallet("purchaser")
         cost = price_cap * num_compute_units // 1_000_000 * 1212 // 1000 + 1
 
-        def call() -> Any:
+        def call() -> CallSpec:
             coin = self._coin(buyer.address, "::usdc::USDC>", cost, {"usdc": LOCAL_USDC})
             return CallSpec(
                 "acquire_new_stack_entry", pure=[task_small_id, num_compute_units, price_cap], objects=[coin]
@@ -137,20 +154,21 @@ class LedgerOps:
 
         return self.submit(operators.keypair(operator), [CallSpec("register_node_entry")])
 
-    def operator_calls(self, operator: str, node_small_ids: list[int], function: str, pure: list[Any]) -> TxOutcome:
+    def operator_calls(
+        self, operator: str, node_small_ids: list[int], function: str, pure: Sequence[PureArg]
+    ) -> TxOutcome:
         """One transaction with the same call for several of the operator's nodes (one digest)."""
         from nodeplane.chain.transactions import CallSpec
 
-        signer = operators.keypair(operator)
-        return self.submit(
-            signer,
-            [(lambda n=n: CallSpec(function, pure=pure, objects=[self.badge(operator, n)])) for n in node_small_ids],
-        )
+        def call(node: int) -> Callable[[], CallSpec]:
+            return lambda: CallSpec(function, pure=pure, objects=[self.badge(operator, node)])
 
-    def admin_call(self, function: str, pure: list[Any]) -> TxOutcome:
+        return self.submit(operators.keypair(operator), [call(n) for n in node_small_ids])
+
+    def admin_call(self, function: str, pure: Sequence[PureArg]) -> TxOutcome:
         from nodeplane.chain.transactions import CallSpec
 
-        def call() -> Any:
+        def call() -> CallSpec:
             return CallSpec(function, pure=pure, objects=[self.ledger.object_ref(self.info["admin_badge"])])
 
         return self.submit(self.admin, [call])

@@ -7,8 +7,12 @@ local ledger when none is configured). Tests may install a fake with :func:`use`
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
+
+# A Move call's pure arguments: integers (u64, u8), booleans, strings, byte vectors, vectors of u64, an empty option.
+PureArg = int | bool | str | bytes | list[int] | None
 
 
 @dataclass
@@ -57,6 +61,20 @@ class ChainOps(Protocol):
 
     def events_since(self, cursor: str | None, limit: int) -> tuple[list[dict[str, Any]], str | None]:
         """Chain events in order after ``cursor`` (Sui JSON shape) and the next cursor."""
+        ...
+
+    def register_node(self, operator: str) -> TxOutcome:
+        """`db::register_node_entry` signed by the operator's key; NodeRegisteredEvent inside."""
+        ...
+
+    def operator_calls(
+        self, operator: str, node_small_ids: list[int], function: str, pure: Sequence[PureArg]
+    ) -> TxOutcome:
+        """One transaction with the same `db::<function>` call for each of the operator's nodes (its badge first)."""
+        ...
+
+    def admin_call(self, function: str, pure: Sequence[PureArg]) -> TxOutcome:
+        """`db::<function>` with the admin badge, signed by nodeplane's admin wallet (tasks, key rotations)."""
         ...
 
 

@@ -10,7 +10,8 @@ from typing import Any
 
 from nodeplane import store
 from nodeplane.errors import BadRequest, Conflict, DomainError, NotFound
-from nodeplane.network import chainops, keys, operators, projection
+from nodeplane.network import chain_events, chainops, items, operators, projection
+from nodeplane.network.chainops import TxOutcome
 
 
 class ChainFailure(DomainError):
@@ -28,26 +29,18 @@ _ABORTS = {
 }
 
 
-def _outcome(result: Any, projected: bool = True) -> str:
+def _outcome(result: TxOutcome) -> str:
+    """The digest of a transaction that succeeded, its events applied at once; a Move abort as the caller's 4xx."""
     if not result.ok:
         kind, text = _ABORTS.get(result.error or "", (ChainFailure, "the transaction failed"))
         raise kind(f"{text} ({result.error}; tx {result.digest})")
-    if projected:
-        for event in result.events:  # project at once; the poller seeing them again changes nothing
-            projection.apply(event)
+    chain_events.apply(result.events)
     return str(result.digest)
-
-
-def _ops() -> Any:
-    ops = chainops.ops()
-    if not hasattr(ops, "operator_calls"):
-        raise ChainFailure("this deployment cannot submit operator transactions")
-    return ops
 
 
 def register_node(tenant: str) -> dict[str, Any]:
     address = operators.address_of(tenant)
-    result = _ops().register_node(address)
+    result = chainops.ops().register_node(address)
     digest = _outcome(result)
     event = result.event("NodeRegisteredEvent") or {}
     return {
@@ -58,9 +51,7 @@ def register_node(tenant: str) -> dict[str, Any]:
 
 
 def operator_nodes(tenant: str) -> list[int]:
-    address = operators.address_of(tenant)
-    items, _ = store.query("gsi2pk", keys.operator_nodes_pk(address), sk_name="gsi2sk", index="gsi2", limit=200)
-    return [int(i["node_small_id"]) for i in items]
+    return operators.operator_node_ids(operators.address_of(tenant))
 
 
 def _nodes(tenant: str, node_small_id: int | None) -> list[int]:
@@ -75,7 +66,7 @@ def _nodes(tenant: str, node_small_id: int | None) -> list[int]:
 
 
 def _task(task_small_id: int) -> dict[str, Any]:
-    task = store.get(keys.task_pk(task_small_id), "TASK")
+    task = store.get(items.task_pk(task_small_id), "TASK")
     if not task:
         raise NotFound(f"unknown task {task_small_id}")
     if task.get("is_deprecated"):
@@ -89,23 +80,27 @@ def subscribe(tenant: str, task_small_id: int, price: int, node_small_id: int | 
     _task(task_small_id)
     nodes = _nodes(tenant, node_small_id)
     for node in nodes:
-        subscribed = store.get(keys.node_pk(node), keys.sub_sk(task_small_id)) is not None
+        subscribed = store.get(items.node_pk(node), items.sub_sk(task_small_id)) is not None
         if update and not subscribed:
             raise Conflict(f"node {node} is not subscribed to task {task_small_id}")
         if not update and subscribed:
             raise Conflict(f"node {node} is already subscribed to task {task_small_id}")
     function = "update_node_subscription" if update else "subscribe_node_to_task"
-    return _outcome(_ops().operator_calls(operators.address_of(tenant), nodes, function, [task_small_id, price]))
+    return _outcome(
+        chainops.ops().operator_calls(operators.address_of(tenant), nodes, function, [task_small_id, price])
+    )
 
 
 def unsubscribe(tenant: str, task_small_id: int, node_small_id: int | None) -> str:
     _task(task_small_id)
     nodes = _nodes(tenant, node_small_id)
     for node in nodes:
-        if store.get(keys.node_pk(node), keys.sub_sk(task_small_id)) is None:
+        if store.get(items.node_pk(node), items.sub_sk(task_small_id)) is None:
             raise Conflict(f"node {node} is not subscribed to task {task_small_id}")
     return _outcome(
-        _ops().operator_calls(operators.address_of(tenant), nodes, "unsubscribe_node_from_task", [task_small_id])
+        chainops.ops().operator_calls(
+            operators.address_of(tenant), nodes, "unsubscribe_node_from_task", [task_small_id]
+        )
     )
 
 
@@ -118,17 +113,17 @@ def publish_public_key(tenant: str, node_small_id: int, public_key_b64: str, dev
     if len(key) != 32:
         raise BadRequest("public_key must be a 32-byte X25519 key")
     _nodes(tenant, node_small_id)
-    rotation = store.get(keys.KEYROT, "CURRENT")
+    rotation = store.get(items.KEYROT, "CURRENT")
     counter = int(rotation["key_rotation_counter"]) if rotation else 0
     return _outcome(
-        _ops().operator_calls(
+        chainops.ops().operator_calls(
             operators.address_of(tenant), [node_small_id], "rotate_node_public_key", [key, b"", counter, device_type]
         )
     )
 
 
 def tasks(limit: int = 200) -> list[dict[str, Any]]:
-    items, _ = store.query("gsi1pk", keys.TASKS, sk_name="gsi1sk", index="gsi1", limit=limit)
+    rows, _ = store.query("gsi1pk", items.TASKS, sk_name="gsi1sk", index="gsi1", limit=limit)
     fields = (
         "task_small_id",
         "task_id",
@@ -139,13 +134,13 @@ def tasks(limit: int = 200) -> list[dict[str, Any]]:
         "security_level",
         "minimum_reputation_score",
     )
-    return [{f: i.get(f) for f in fields} for i in items]
+    return [{f: i.get(f) for f in fields} for i in rows]
 
 
 def subscriptions(tenant: str, node_small_id: int | None) -> list[dict[str, Any]]:
     out = []
     for node in _nodes(tenant, node_small_id) if node_small_id is not None else operator_nodes(tenant):
-        items, _ = store.query("pk", keys.node_pk(node), sk_prefix="SUB#", limit=200)
+        rows, _ = store.query("pk", items.node_pk(node), sk_prefix=items.SUB_PREFIX, limit=200)
         out += [
             {
                 "node_small_id": node,
@@ -154,6 +149,6 @@ def subscriptions(tenant: str, node_small_id: int | None) -> list[dict[str, Any]
                 "max_num_compute_units": i["max_num_compute_units"],
                 "valid": i.get("valid", True),
             }
-            for i in items
+            for i in rows
         ]
     return out

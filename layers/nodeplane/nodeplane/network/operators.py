@@ -1,22 +1,21 @@
-"""Node operators' Sui keys: imported once, stored envelope-encrypted, never returned.
-
-| item              | pk                  | sk    | attributes                          |
-|-------------------|---------------------|-------|-------------------------------------|
-| operator identity | OPERATOR#<tenant>   | SUI   | sui_address                         |
-| operator key      | OPKEY#<address>     | KEY   | tenant, scheme, sealed keystore     |
-| nodeplane wallets | CHAINKEY#<purpose>  | KEY   | address, sealed keystore            |
+"""Node operators' Sui keys: imported once, stored envelope-encrypted, never returned (items ``OPERATOR#``,
+``OPKEY#`` and ``CHAINKEY#`` in items.py); and who operates which network node.
 """
 
 from __future__ import annotations
 
 import contextlib
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from nodeplane import clock, store
-from nodeplane.errors import BadRequest, Conflict, Forbidden
+from nodeplane.errors import BadRequest, Conflict, Forbidden, NotFound
+from nodeplane.network import items
 from nodeplane.security import kms
 from nodeplane.settings import settings
 from nodeplane.store.dynamo import TransactionFailed
+
+if TYPE_CHECKING:
+    from nodeplane.chain.keys import Keypair
 
 
 def _context(address: str) -> dict[str, str]:
@@ -39,7 +38,7 @@ def import_key(tenant: str, keystore: str) -> str:
             [
                 store.put(
                     {
-                        "pk": f"OPKEY#{address}",
+                        "pk": items.operator_key_pk(address),
                         "sk": "KEY",
                         "tenant": tenant,
                         "scheme": pair.flag,
@@ -50,7 +49,7 @@ def import_key(tenant: str, keystore: str) -> str:
                     values={":t": tenant},
                     label="key",
                 ),
-                store.put({"pk": f"OPERATOR#{tenant}", "sk": "SUI", "sui_address": address}),
+                store.put({"pk": items.operator_pk(tenant), "sk": "SUI", "sui_address": address}),
             ]
         )
     except TransactionFailed as exc:
@@ -59,29 +58,75 @@ def import_key(tenant: str, keystore: str) -> str:
 
 
 def address_of(tenant: str) -> str:
-    item = store.get(f"OPERATOR#{tenant}", "SUI")
+    item = store.get(items.operator_pk(tenant), "SUI")
     if not item:
         raise Forbidden("import your operator key first (POST /daemon/keys)")
     return str(item["sui_address"])
 
 
-def keypair(address: str) -> Any:
+def operator_address(tenant: str) -> str | None:
+    """The Sui address whose key ``tenant`` imported, lower-case; None before any import."""
+    item = store.get(items.operator_pk(tenant), "SUI")
+    return str(item["sui_address"]).lower() if item and item.get("sui_address") else None
+
+
+def holds_operator_key(address: str) -> bool:
+    """Whether nodeplane can sign for ``address``."""
+    return store.get(items.operator_key_pk(address.lower()), "KEY") is not None
+
+
+_node_addresses: dict[tuple[str, int], str] = {}
+
+
+def node_address(node_small_id: int) -> str:
+    """The node's Sui address; immutable once registered (the registration's sender), so cached per container."""
+    key = (settings().table_name, node_small_id)
+    if key not in _node_addresses:
+        node = store.get(items.node_pk(node_small_id), "NODE")
+        if not node or not node.get("sui_address"):
+            return ""
+        _node_addresses[key] = str(node["sui_address"]).lower()
+    return _node_addresses[key]
+
+
+def operator_node_ids(address: str) -> list[int]:
+    """The network nodes ``address`` registered, in id order."""
+    ids: list[int] = []
+    cursor: str | None = None
+    while True:
+        rows, cursor = store.query(
+            "gsi2pk", items.operator_nodes_pk(address), sk_name="gsi2sk", index="gsi2", limit=100, cursor=cursor
+        )
+        ids.extend(int(i["node_small_id"]) for i in rows)
+        if not cursor:
+            return ids
+
+
+def owned_node(address: str | None, node_small_id: int) -> dict[str, Any]:
+    """The network node, if ``address`` registered it (404 otherwise: other operators' nodes are not shown)."""
+    node = store.get(items.node_pk(node_small_id), "NODE")
+    if not node or not address or str(node.get("sui_address", "")).lower() != address:
+        raise NotFound(f"node {node_small_id} is not one of this operator's nodes")
+    return node
+
+
+def keypair(address: str) -> Keypair:
     """The operator's key, decrypted for one signature."""
     from nodeplane.chain.keys import Keypair
     from nodeplane.chain.signers import open_keystore
 
-    item = store.get(f"OPKEY#{address.lower()}", "KEY")
+    item = store.get(items.operator_key_pk(address.lower()), "KEY")
     if not item:
         raise Forbidden(f"nodeplane holds no key for {address}")
     return Keypair.from_keystore(open_keystore(kms(), item["sealed"], _context(address.lower())))
 
 
-def wallet(purpose: str) -> Any:
+def wallet(purpose: str) -> Keypair:
     """A key nodeplane itself signs with (the local ledger's admin, the stack-purchasing wallet)."""
     from nodeplane.chain.keys import Keypair
     from nodeplane.chain.signers import open_keystore, seal_keystore
 
-    item = store.get(f"CHAINKEY#{purpose}", "KEY")
+    item = store.get(items.chain_key_pk(purpose), "KEY")
     if item is None:
         pair = Keypair.generate("ed25519")
         sealed = seal_keystore(kms(), settings().kms_key_id, pair.to_keystore(), _context(pair.address))
@@ -89,11 +134,11 @@ def wallet(purpose: str) -> Any:
             store.transact(
                 [
                     store.put(
-                        {"pk": f"CHAINKEY#{purpose}", "sk": "KEY", "address": pair.address, "sealed": sealed},
+                        {"pk": items.chain_key_pk(purpose), "sk": "KEY", "address": pair.address, "sealed": sealed},
                         condition="attribute_not_exists(pk)",
                     )
                 ]
             )
-        item = store.get(f"CHAINKEY#{purpose}", "KEY")
+        item = store.get(items.chain_key_pk(purpose), "KEY")
     assert item is not None
     return Keypair.from_keystore(open_keystore(kms(), item["sealed"], _context(item["address"])))

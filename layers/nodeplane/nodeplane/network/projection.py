@@ -1,18 +1,18 @@
-"""Project chain events (Sui JSON shape) into DynamoDB. Applying an event twice changes nothing: each
-event's id is written with its effects in one transaction, conditional on not having been seen."""
+"""What the market's chain events (nodes, subscriptions, tasks, key rotations, stacks) do to the items nodeplane
+keeps of them, and how to read events in Sui's JSON shape. The handlers are registered in network/chain_events.py,
+which applies each event once.
+
+Each handler returns the operations to write with the event's marker in one transaction, and a fallback written
+instead when those fail because the effect is already there (None: nothing can already be there).
+"""
 
 from __future__ import annotations
 
 import base64
-import logging
-from collections.abc import Callable
 from typing import Any
 
 from nodeplane import clock, store
-from nodeplane.network import keys
-from nodeplane.store.dynamo import TransactionFailed
-
-logger = logging.getLogger("nodeplane.projection")
+from nodeplane.network import items
 
 CONFIDENTIAL = 1  # security levels: 0 none, 1 ConfidentialCompute, 2 SamplingConsensus
 
@@ -36,76 +36,24 @@ def event_name(event: dict[str, Any]) -> str:
     return str(event["type"]).rsplit("::", 1)[-1].split("<", 1)[0]
 
 
-def _marker(event: dict[str, Any]) -> store.Op:
-    return store.put(
-        {
-            "pk": f"CHAINEVENT#{event['id']['txDigest']}",
-            "sk": str(event["id"]["eventSeq"]),
-            "type": event_name(event),
-            "applied_at": clock.iso(),
-        },
-        condition="attribute_not_exists(pk)",
-        label="marker",
-    )
-
-
-# Called with each newly applied event after its transaction committed (e.g. to enqueue settlement work).
-AFTER_APPLY: list[Callable[[dict[str, Any]], None]] = []
-
-Handler = Callable[[dict[str, Any], dict[str, Any]], tuple[list[store.Op], list[store.Op] | None]]
-HANDLERS: dict[str, Handler] = {}
-
-
-def handles(name: str) -> Callable[[Handler], Handler]:
-    def register(fn: Handler) -> Handler:
-        HANDLERS[name] = fn
-        return fn
-
-    return register
-
-
-def apply(event: dict[str, Any]) -> bool:
-    """Apply one event; False when it was applied before (or is not one nodeplane projects)."""
-    handler = HANDLERS.get(event_name(event))
-    if handler is None:
-        return False
-    ops, fallback = handler(event["parsedJson"], event)
-    try:
-        store.transact([*ops, _marker(event)])
-    except TransactionFailed as exc:
-        if exc.failed("marker"):
-            return False
-        if fallback is None:
-            raise
-        # the effect is already there (e.g. the stack was written from the purchase itself)
-        try:
-            store.transact([*fallback, _marker(event)])
-        except TransactionFailed as again:
-            if again.failed("marker"):
-                return False
-            raise
-    return True
-
-
-@handles("NodeRegisteredEvent")
-def _node_registered(data: dict[str, Any], event: dict[str, Any]) -> tuple[list[store.Op], None]:
+def node_registered(data: dict[str, Any], event: dict[str, Any]) -> tuple[list[store.Op], None]:
     node = small(data["node_small_id"])
     sender = str(event["sender"]).lower()
     item = {
-        "pk": keys.node_pk(node),
+        "pk": items.node_pk(node),
         "sk": "NODE",
         "entity": "network_node",
         "node_small_id": node,
         "badge_id": data["badge_id"],
         "sui_address": sender,
         "registered_at": clock.iso(),
-        "gsi2pk": keys.operator_nodes_pk(sender),
-        "gsi2sk": f"{node:012d}",
+        "gsi2pk": items.operator_nodes_pk(sender),
+        "gsi2sk": items.small_id_sk(node),
     }
     return [store.put(item, condition="attribute_not_exists(pk)")], None
 
 
-def _sub_ops(data: dict[str, Any], *, new: bool) -> list[store.Op]:
+def _sub_ops(data: dict[str, Any]) -> list[store.Op]:
     node, task = small(data["node_small_id"]), small(data["task_small_id"])
     price = small(data["price_per_one_million_compute_units"])
     values = {
@@ -114,14 +62,14 @@ def _sub_ops(data: dict[str, Any], *, new: bool) -> list[store.Op]:
         ":valid": True,
         ":task": task,
         ":node": node,
-        ":gpk": keys.subs_index_pk(task),
-        ":gsk": keys.price_key(price, node),
+        ":gpk": items.subs_index_pk(task),
+        ":gsk": items.price_key(price, node),
         ":e": "subscription",
     }
     return [
         store.update(
-            keys.node_pk(node),
-            keys.sub_sk(task),
+            items.node_pk(node),
+            items.sub_sk(task),
             "SET entity = :e, task_small_id = :task, node_small_id = :node, "
             "price_per_one_million_compute_units = :price, max_num_compute_units = :max, valid = :valid, "
             "gsi1pk = :gpk, gsi1sk = :gsk",
@@ -130,28 +78,24 @@ def _sub_ops(data: dict[str, Any], *, new: bool) -> list[store.Op]:
     ]
 
 
-@handles("NodeSubscribedToTaskEvent")
-def _subscribed(data: dict[str, Any], event: dict[str, Any]) -> tuple[list[store.Op], None]:
-    return _sub_ops(data, new=True), None
+def subscribed(data: dict[str, Any], event: dict[str, Any]) -> tuple[list[store.Op], None]:
+    return _sub_ops(data), None
 
 
-@handles("NodeSubscriptionUpdatedEvent")
-def _sub_updated(data: dict[str, Any], event: dict[str, Any]) -> tuple[list[store.Op], None]:
-    return _sub_ops(data, new=False), None
+def subscription_updated(data: dict[str, Any], event: dict[str, Any]) -> tuple[list[store.Op], None]:
+    return _sub_ops(data), None
 
 
-@handles("NodeUnsubscribedFromTaskEvent")
-def _unsubscribed(data: dict[str, Any], event: dict[str, Any]) -> tuple[list[store.Op], None]:
-    return [store.delete(keys.node_pk(small(data["node_small_id"])), keys.sub_sk(small(data["task_small_id"])))], None
+def unsubscribed(data: dict[str, Any], event: dict[str, Any]) -> tuple[list[store.Op], None]:
+    return [store.delete(items.node_pk(small(data["node_small_id"])), items.sub_sk(small(data["task_small_id"])))], None
 
 
-@handles("TaskRegisteredEvent")
-def _task_registered(data: dict[str, Any], event: dict[str, Any]) -> tuple[list[store.Op], None]:
+def task_registered(data: dict[str, Any], event: dict[str, Any]) -> tuple[list[store.Op], None]:
     task = small(data["task_small_id"])
     model = data.get("model_name")
     level = small(data.get("security_level", 0))
     item = {
-        "pk": keys.task_pk(task),
+        "pk": items.task_pk(task),
         "sk": "TASK",
         "entity": "task",
         "task_small_id": task,
@@ -163,16 +107,16 @@ def _task_registered(data: dict[str, Any], event: dict[str, Any]) -> tuple[list[
         "minimum_reputation_score": (
             small(data["minimum_reputation_score"]) if data.get("minimum_reputation_score") is not None else None
         ),
-        "gsi1pk": keys.TASKS,
-        "gsi1sk": f"{task:012d}",
+        "gsi1pk": items.TASKS,
+        "gsi1sk": items.small_id_sk(task),
     }
     ops = [store.put({k: v for k, v in item.items() if v is not None})]
     if model:
         ops.append(
             store.put(
                 {
-                    "pk": keys.model_pk(model),
-                    "sk": f"TASK#{task:012d}",
+                    "pk": items.model_pk(model),
+                    "sk": items.model_task_sk(task),
                     "task_small_id": task,
                     "security_level": level,
                     "is_deprecated": False,
@@ -182,14 +126,13 @@ def _task_registered(data: dict[str, Any], event: dict[str, Any]) -> tuple[list[
     return ops, None
 
 
-@handles("TaskDeprecationEvent")
-def _task_deprecated(data: dict[str, Any], event: dict[str, Any]) -> tuple[list[store.Op], None]:
+def task_deprecated(data: dict[str, Any], event: dict[str, Any]) -> tuple[list[store.Op], None]:
     task = small(data["task_small_id"])
     # take the task's subscriptions off the market first (idempotent), then mark the task
     cursor: str | None = None
     while True:
         subs, cursor = store.query(
-            "gsi1pk", keys.subs_index_pk(task), sk_name="gsi1sk", index="gsi1", limit=50, cursor=cursor
+            "gsi1pk", items.subs_index_pk(task), sk_name="gsi1sk", index="gsi1", limit=50, cursor=cursor
         )
         if subs:
             store.transact(
@@ -200,10 +143,10 @@ def _task_deprecated(data: dict[str, Any], event: dict[str, Any]) -> tuple[list[
             )
         if not cursor:
             break
-    item = store.get(keys.task_pk(task), "TASK") or {}
+    item = store.get(items.task_pk(task), "TASK") or {}
     ops = [
         store.update(
-            keys.task_pk(task),
+            items.task_pk(task),
             "TASK",
             "SET is_deprecated = :t, deprecated_at_epoch = :e",
             values={":t": True, ":e": small(data.get("epoch", 0))},
@@ -212,18 +155,25 @@ def _task_deprecated(data: dict[str, Any], event: dict[str, Any]) -> tuple[list[
     if item.get("model_name"):
         ops.append(
             store.update(
-                keys.model_pk(item["model_name"]), f"TASK#{task:012d}", "SET is_deprecated = :t", values={":t": True}
+                items.model_pk(item["model_name"]),
+                items.model_task_sk(task),
+                "SET is_deprecated = :t",
+                values={":t": True},
             )
         )
     return ops, None
 
 
-@handles("NewKeyRotationEvent")
-def _key_rotation(data: dict[str, Any], event: dict[str, Any]) -> tuple[list[store.Op], list[store.Op]]:
+def key_rotation(data: dict[str, Any], event: dict[str, Any]) -> tuple[list[store.Op], list[store.Op]]:
     counter = small(data["key_rotation_counter"])
     return [
         store.put(
-            {"pk": keys.KEYROT, "sk": "CURRENT", "key_rotation_counter": counter, "epoch": small(data.get("epoch", 0))},
+            {
+                "pk": items.KEYROT,
+                "sk": "CURRENT",
+                "key_rotation_counter": counter,
+                "epoch": small(data.get("epoch", 0)),
+            },
             condition="attribute_not_exists(pk) OR key_rotation_counter < :c",
             values={":c": counter},
             label="rotation",
@@ -231,13 +181,12 @@ def _key_rotation(data: dict[str, Any], event: dict[str, Any]) -> tuple[list[sto
     ], []
 
 
-@handles("NodePublicKeyCommittmentEvent")
-def _public_key(data: dict[str, Any], event: dict[str, Any]) -> tuple[list[store.Op], list[store.Op]]:
+def public_key_committed(data: dict[str, Any], event: dict[str, Any]) -> tuple[list[store.Op], list[store.Op]]:
     node = small(data["node_id"])
     counter = small(data["key_rotation_counter"])
     return [
         store.update(
-            keys.node_pk(node),
+            items.node_pk(node),
             "NODE",
             "SET public_key = :pk, key_rotation_counter = :c, key_epoch = :e, device_type = :d, key_valid = :v",
             condition="attribute_exists(pk) AND "
@@ -261,7 +210,7 @@ def stack_item(data: dict[str, Any], *, task: dict[str, Any] | None, user: str |
     price = small(data["price_per_one_million_compute_units"])
     task_id = small(data["task_small_id"])
     item: dict[str, Any] = {
-        "pk": keys.stack_pk(stack),
+        "pk": items.stack_pk(stack),
         "sk": "STACK",
         "entity": "stack",
         "stack_small_id": stack,
@@ -278,67 +227,17 @@ def stack_item(data: dict[str, Any], *, task: dict[str, Any] | None, user: str |
         "is_claimed": False,
         "in_settle_period": False,
         "created_at": clock.iso(),
-        "gsi2pk": keys.node_stacks_pk(node),
-        "gsi2sk": f"{stack:012d}",
+        "gsi2pk": items.node_stacks_pk(node),
+        "gsi2sk": items.small_id_sk(stack),
     }
     if user:
         item["user"] = user
-        item["gsi1pk"] = keys.user_stacks_pk(user, task_id)
-        item["gsi1sk"] = keys.price_key(price, stack)
+        item["gsi1pk"] = items.user_stacks_pk(user, task_id)
+        item["gsi1sk"] = items.price_key(price, stack)
     return item
 
 
-@handles("StackCreatedEvent")
-def _stack_created(data: dict[str, Any], event: dict[str, Any]) -> tuple[list[store.Op], list[store.Op]]:
-    task = store.get(keys.task_pk(small(data["task_small_id"])), "TASK")
+def stack_created(data: dict[str, Any], event: dict[str, Any]) -> tuple[list[store.Op], list[store.Op]]:
+    task = store.get(items.task_pk(small(data["task_small_id"])), "TASK")
     item = stack_item(data, task=task, user=None)
     return [store.put(item, condition="attribute_not_exists(pk)", label="stack")], []
-
-
-def cursor() -> str | None:
-    item = store.get(keys.CURSOR_PK, "CURSOR")
-    return str(item["cursor"]) if item and item.get("cursor") else None
-
-
-def save_cursor(value: str | None, previous: str | None) -> None:
-    """Advance the stored cursor; conditional, so two pollers cannot move it backwards."""
-    if value is None or value == previous:
-        return
-    condition = (
-        "attribute_not_exists(pk) OR #c = :prev" if previous else "attribute_not_exists(pk) OR attribute_not_exists(#c)"
-    )
-    values: dict[str, Any] = {":prev": previous} if previous else {}
-    try:
-        store.transact(
-            [
-                store.put(
-                    {"pk": keys.CURSOR_PK, "sk": "CURSOR", "cursor": value, "updated_at": clock.iso()},
-                    condition=condition,
-                    names={"#c": "cursor"},
-                    values=values or None,
-                )
-            ]
-        )
-    except TransactionFailed:
-        logger.info("another poller advanced the cursor first")
-
-
-def poll(chain: Any, *, max_pages: int = 20, page_size: int = 50) -> dict[str, int]:
-    """Read new events from the chain client and project them; returns counts."""
-    applied = seen = 0
-    start = cursor()
-    position = start
-    for _ in range(max_pages):
-        events, next_cursor = chain.events_since(position, page_size)
-        for event in events:
-            seen += 1
-            if apply(event):
-                applied += 1
-                for hook in AFTER_APPLY:
-                    hook(event)
-        if not events or next_cursor is None or next_cursor == position:
-            position = next_cursor or position
-            break
-        position = next_cursor
-    save_cursor(position, start)
-    return {"seen": seen, "applied": applied}

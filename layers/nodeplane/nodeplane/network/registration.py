@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from nodeplane import clock, store
 from nodeplane.errors import BadRequest, NotFound
-from nodeplane.network import keys
+from nodeplane.network import items
 from nodeplane.store.dynamo import TransactionFailed
 
 
@@ -21,7 +21,7 @@ def register_public_address(node_small_id: int, public_address: str, country: st
         signer = verify_serialized(signature, digest)
     except SignatureError as exc:
         raise BadRequest(f"Failed to verify signature: {exc}") from exc
-    node = store.get(keys.node_pk(node_small_id), "NODE")
+    node = store.get(items.node_pk(node_small_id), "NODE")
     if not node:
         raise NotFound(f"node {node_small_id} is not registered on chain")
     if signer.address != node["sui_address"]:
@@ -32,7 +32,7 @@ def register_public_address(node_small_id: int, public_address: str, country: st
         store.transact(
             [
                 store.update(
-                    keys.node_pk(node_small_id),
+                    items.node_pk(node_small_id),
                     "NODE",
                     "SET public_address = :a, country = :c, address_updated_at = :t",
                     condition="attribute_exists(pk)",

@@ -1,6 +1,6 @@
 """Usage reports from nodes (`POST /proxy/v1/stacks/usage`): compute units spent on a stack, signed by the node.
 
-What is signed, like node registration (reference §1.2): compact JSON of ``data`` rebuilt from the parsed
+What is signed, like node registration (network/registration.py): compact JSON of ``data`` rebuilt from the parsed
 fields in the fixed key order ``stack_small_id, node_small_id, num_compute_units, lock_id, request_id``
 (``lock_id`` left out when absent; ``separators=(",", ":")``, ``ensure_ascii=False``), hashed with
 BLAKE2b-256; the raw 32-byte digest is signed with the node's Sui key and the signer's address must be
@@ -8,7 +8,7 @@ the node's ``sui_address`` (the sender of its registration).
 
 Accounting (one transaction, so the invariant ``already + locked <= total`` is the database's):
 ``available_units = total - already - locked``. Locks are the lock code's entries ``locks.<lock id> =
-{units, expires_at}`` on the stack item (network/locks.py). A report of n units against lock L of m units
+{units, expires_at}`` on the stack item (network/locks/). A report of n units against lock L of m units
 removes L and does ``locked -= m, already += n, available += m - n`` in one update conditional on L still
 holding m units and ``available >= n - m``; a report without a lock needs ``available >= n``. An expired
 lock that the sweeper has not released yet is still consumed: the request it covered was served.
@@ -24,14 +24,11 @@ from typing import Any
 
 from nodeplane import clock, store
 from nodeplane.errors import BadRequest, Conflict, Forbidden, NotFound
-from nodeplane.network import keys, settlement
+from nodeplane.network import items
+from nodeplane.network.settlement import tickets
 from nodeplane.store.dynamo import TransactionFailed
 
 AUTO_CLAIM_FILL = 0.95  # the node daemon claims a confidential stack at this fill with no request in flight
-
-
-def usage_sk(request_id: str) -> str:
-    return f"USAGE#{request_id}"
 
 
 def usage_message(
@@ -76,12 +73,12 @@ def report_usage(
     request_id: str,
     signature: str,
 ) -> dict[str, Any]:
-    node = store.get(keys.node_pk(node_small_id), "NODE")
+    node = store.get(items.node_pk(node_small_id), "NODE")
     if not node:
         raise NotFound(f"node {node_small_id} is not registered on chain")
     address = str(node["sui_address"]).lower()
     _verify(signature, usage_digest(stack_small_id, node_small_id, num_compute_units, lock_id, request_id), address)
-    stack_pk = keys.stack_pk(stack_small_id)
+    stack_pk = items.stack_pk(stack_small_id)
     stack = store.get(stack_pk, "STACK")
     if not stack:
         raise NotFound(f"stack {stack_small_id} not found")
@@ -91,7 +88,7 @@ def report_usage(
     marker = store.put(
         {
             "pk": stack_pk,
-            "sk": usage_sk(request_id),
+            "sk": items.usage_sk(request_id),
             "entity": "usage_report",
             "node_small_id": node_small_id,
             "num_compute_units": num_compute_units,
@@ -105,7 +102,7 @@ def report_usage(
     if lock_id is not None:
         lock = (stack.get("locks") or {}).get(lock_id)
         if lock is None:
-            if store.get(stack_pk, usage_sk(request_id)):
+            if store.get(stack_pk, items.usage_sk(request_id)):
                 return _state(stack_small_id, replayed=True)
             raise Conflict(f"lock {lock_id} of stack {stack_small_id} does not exist (expired or already used)")
         locked = int(lock["units"])
@@ -158,7 +155,7 @@ def report_usage(
 
 
 def _state(stack_small_id: int, *, replayed: bool) -> dict[str, Any]:
-    stack = store.get(keys.stack_pk(stack_small_id), "STACK") or {}
+    stack = store.get(items.stack_pk(stack_small_id), "STACK") or {}
     return {
         "stack_small_id": stack_small_id,
         "num_compute_units": int(stack.get("num_compute_units", 0)),
@@ -171,7 +168,7 @@ def _state(stack_small_id: int, *, replayed: bool) -> dict[str, Any]:
 
 def maybe_auto_claim(stack_small_id: int) -> bool:
     """A confidential stack at >= 95% with no lock in flight is claimed at once (through the settlement queue)."""
-    stack = store.get(keys.stack_pk(stack_small_id), "STACK")
+    stack = store.get(items.stack_pk(stack_small_id), "STACK")
     if not stack or not stack.get("is_confidential") or stack.get("is_claimed"):
         return False
     total = int(stack.get("num_compute_units", 0))
@@ -179,4 +176,4 @@ def maybe_auto_claim(stack_small_id: int) -> bool:
         return False
     if int(stack.get("locked_compute_units", 0)) > 0:
         return False  # a request is in flight; its own report re-checks
-    return settlement.request_confidential_claim(stack_small_id)
+    return tickets.request_confidential_claim(stack_small_id)

@@ -1,0 +1,32 @@
+"""The lock request (`POST /proxy/v1/nodes/lock` and the older `POST /proxy/v1/encryption/public-key`)."""
+
+from __future__ import annotations
+
+import uuid
+
+from nodeplane.errors import Unavailable
+from nodeplane.network.locks import purchase, selection
+from nodeplane.network.locks.plan import (
+    DEFAULT_MAX_NUM_TOKENS,
+    DEFAULT_TIMEOUT_SECONDS,
+    MAX_NUM_TOKENS,
+    MAX_TIMEOUT_SECONDS,
+    Grant,
+    NewLock,
+    bounded,
+    now_ms,
+)
+
+
+def lock(user: str, model: str, max_num_tokens: int | None = None, timeout: int | None = None) -> Grant:
+    """Reserve compute units on a confidential stack for ``model`` (reusing or buying one)."""
+    units = bounded(max_num_tokens, DEFAULT_MAX_NUM_TOKENS, 1, MAX_NUM_TOKENS, "max_num_tokens")
+    seconds = bounded(timeout, DEFAULT_TIMEOUT_SECONDS, 1, MAX_TIMEOUT_SECONDS, "timeout")
+    new = NewLock(uuid.uuid4().hex[:16], units, now_ms() + seconds * 1000)
+    rotation = selection.current_rotation()
+    tasks = selection.confidential_tasks(model)
+    if rotation is None or not tasks:
+        raise Unavailable(f"No node found for model {model} with confidential compute enabled")
+    tried: set[int] = set()
+    grant = selection.reuse(user, tasks, rotation, new, tried)
+    return grant or purchase.buy(user, model, tasks, rotation, new, tried)
