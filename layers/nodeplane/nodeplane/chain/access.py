@@ -125,13 +125,14 @@ class OwnedObject:
 
 @dataclass(frozen=True)
 class ObjectInfo:
-    """Any object's ref and owner; ``initial_shared_version`` is set for shared objects."""
+    """Any object's ref, owner and Move fields; ``initial_shared_version`` is set for shared objects."""
 
     ref: ObjectRef
     type: str | None
     owner_kind: OwnerKind
     owner: str | None = None  # the owning address or object for "address" / "object"
     initial_shared_version: int | None = None
+    fields: dict[str, JsonValue] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)

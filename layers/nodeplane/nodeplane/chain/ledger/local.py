@@ -75,6 +75,11 @@ class LocalLedger:
 
     def events_since(self, cursor: str | None, limit: int = 50) -> tuple[list[dict[str, Any]], str | None]:
         """Events after ``cursor`` (their 20-digit sequence keys), oldest first, and the last key returned."""
+        items = self.events_after(cursor, limit)
+        return [event for _, event in items], (items[-1][0] if items else cursor)
+
+    def events_after(self, cursor: str | None, limit: int) -> list[tuple[str, dict[str, Any]]]:
+        """``(cursor of the event, event)`` for at most ``limit`` events after ``cursor``, oldest first."""
         items = self._ddb.query(
             TableName=self._table,
             KeyConditionExpression="pk = :pk AND sk > :c",
@@ -82,8 +87,7 @@ class LocalLedger:
             Limit=limit,
             ConsistentRead=True,
         )["Items"]
-        events = [json.loads(i["data"]["S"]) for i in items]
-        return events, (items[-1]["sk"]["S"] if items else cursor)
+        return [(i["sk"]["S"], json.loads(i["data"]["S"])) for i in items]
 
     def transaction(self, digest: str) -> TxResult | None:
         """The recorded outcome of an applied transaction, None for a digest the ledger never applied."""
