@@ -259,12 +259,14 @@ class EventFilter:
 class EventPage:
     """Events after a cursor, oldest first; pass ``cursor`` as ``after`` for the next page.
 
-    ``cursor`` is the position after the last event returned, or the given ``after`` when there is nothing new.
+    ``cursor`` is the position after the last event returned, or the given ``after`` when there is nothing new;
+    ``cursors[i]`` is the position after ``events[i]`` (to resume after a partly processed page).
     """
 
     events: tuple[SuiEvent, ...]
     cursor: str | None
     has_next_page: bool
+    cursors: tuple[str, ...] = ()
 
 
 # ---------------------------------------------------------------- the port

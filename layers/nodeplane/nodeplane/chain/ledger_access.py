@@ -161,9 +161,12 @@ class LedgerChainAccess:
         return EpochInfo(self._call(self.ledger.epoch), self.ledger.reference_gas_price())
 
     def simulate(self, tx_bytes: bytes) -> Simulation:
-        result = self._call(lambda: self.ledger.dry_run(tx_bytes))
-        executed = to_executed(result)
+        executed = self.dry_run(tx_bytes)
         return Simulation(executed.status, executed.gas, executed.abort, executed.events)
+
+    def dry_run(self, tx_bytes: bytes) -> ExecutedTransaction:
+        """The full effects a simulation predicts (what the Sui GraphQL stand-in serves for a dry run)."""
+        return to_executed(self._call(lambda: self.ledger.dry_run(tx_bytes)))
 
     def execute(self, tx_bytes: bytes, signatures: Sequence[str]) -> ExecutedTransaction:
         digest = transaction_digest(tx_bytes)
@@ -188,4 +191,5 @@ class LedgerChainAccess:
                     if len(matched) > limit:
                         break
         page = matched[:limit]
-        return EventPage(tuple(e for _, e in page), page[-1][0] if page else after, len(matched) > limit)
+        cursors = tuple(k for k, _ in page)
+        return EventPage(tuple(e for _, e in page), cursors[-1] if cursors else after, len(matched) > limit, cursors)

@@ -90,12 +90,14 @@ class GraphQLChainAccess:
             gql_filter = {"module": event_filter.module}
         variables = {"filter": gql_filter, "first": max(1, min(limit, PAGE_SIZE)), "after": after}
         page = self.transport.request("Events", variables).get("events") or {}
+        edges = page.get("edges") or []
         events = tuple(
-            decode.event(node, str((node.get("transaction") or {}).get("digest", "")))
-            for node in page.get("nodes") or []
+            decode.event(edge["node"], str((edge["node"].get("transaction") or {}).get("digest", ""))) for edge in edges
         )
+        cursors = tuple(str(edge["cursor"]) for edge in edges)
         info = page.get("pageInfo") or {}
-        return EventPage(events, info.get("endCursor") or after, bool(info.get("hasNextPage")))
+        end = info.get("endCursor") or (cursors[-1] if cursors else after)
+        return EventPage(events, end, bool(info.get("hasNextPage")), cursors)
 
     # ------------------------------------------------------------ transactions
 

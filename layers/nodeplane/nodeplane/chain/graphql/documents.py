@@ -173,9 +173,12 @@ EVENTS: Final = (
 query Events($filter: EventFilter, $first: Int, $after: String) {
   events(first: $first, after: $after, filter: $filter) {
     pageInfo { hasNextPage endCursor }
-    nodes {
-      ...EventFields
-      transaction { digest }
+    edges {
+      cursor
+      node {
+        ...EventFields
+        transaction { digest }
+      }
     }
   }
 }

@@ -89,6 +89,10 @@ class LocalLedger:
         )["Items"]
         return [(i["sk"]["S"], json.loads(i["data"]["S"])) for i in items]
 
+    def checkpoint(self) -> dict[str, int]:
+        """The latest "checkpoint": every committed ledger write is one (its sequence number is the head version)."""
+        return {"sequence_number": int(self._view().head().get("version", 0)), "timestamp_ms": self._clock()}
+
     def transaction(self, digest: str) -> TxResult | None:
         """The recorded outcome of an applied transaction, None for a digest the ledger never applied."""
         done = self._view().get(*tx_key(digest))
