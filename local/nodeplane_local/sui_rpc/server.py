@@ -207,7 +207,9 @@ class SuiGraphQLServer(ThreadingHTTPServer):
     def start(self) -> SuiGraphQLServer:
         """Serve from a background thread (tests, benches); ``serve_forever`` serves from the caller's."""
         sui_schema()  # build once, before the first request
-        self._thread = threading.Thread(target=self.serve_forever, name="sui-rpc", daemon=True)
+        self._thread = threading.Thread(
+            target=self.serve_forever, kwargs={"poll_interval": 0.05}, name="sui-rpc", daemon=True
+        )
         self._thread.start()
         return self
 
