@@ -113,11 +113,16 @@ def move_type(type_name: str, layout: Callable[[], Any]) -> Node:
 
 
 def move_value(type_name: str, json_value: Any, layout: Callable[[], Any]) -> Node:
-    def bcs(info: Any) -> str | None:
-        lo = layout()
-        return base64.b64encode(move.to_bcs(json_value, lo)).decode() if lo is not None else None
+    """A MoveValue; ``json_value`` may be a callable ``(info)`` that reads the value only when asked for."""
 
-    return {"type": move_type(type_name, layout), "json": json_value, "bcs": bcs}
+    def value(info: Any) -> Any:
+        return json_value(info) if callable(json_value) else json_value
+
+    def bcs(info: Any) -> str | None:
+        lo, current = layout(), value(info)
+        return base64.b64encode(move.to_bcs(current, lo)).decode() if lo is not None and current is not None else None
+
+    return {"type": move_type(type_name, layout), "json": value, "bcs": bcs}
 
 
 # ---------------------------------------------------------------- addresses and objects
@@ -135,8 +140,9 @@ def owner(kind: str | None, address: str | None, initial_shared_version: int | N
 
 
 def _object_fields(
-    object_id: str, version: int, digest: str, owner_node: Node | None, type_name: str | None, json_value: Any
+    object_id: str, version: int, digest: str, owner_node: Any, type_name: str | None, json_value: Any
 ) -> Node:
+    """An Object / MoveObject; ``owner_node`` and ``json_value`` may be callables (read only when asked for)."""
     contents = (
         move_value(type_name, json_value, lambda: move.object_layout(type_name)) if type_name is not None else None
     )
@@ -166,9 +172,12 @@ def owned_node(obj: OwnedObject, backend: Backend) -> Node:
 def change_node(change: ObjectChange, backend: Backend) -> Node:
     output = None
     if change.ref is not None:
-        current = backend.current_fields(change.object_id, change.ref.version)
-        owner_node = owner(change.owner_kind, change.owner, backend.initial_shared_version(change), backend)
         ref = change.ref
+
+        def current(info: Any) -> Any:
+            return backend.current_fields(ref.object_id, ref.version)
+
+        owner_node = owner(change.owner_kind, change.owner, change.initial_shared_version, backend)
         output = _object_fields(ref.object_id, ref.version, ref.digest, owner_node, change.type, current)
     return {
         "address": change.object_id,
@@ -195,7 +204,7 @@ def event_node(event: SuiEvent, backend: Backend) -> Node:
         "sender": backend.address(event["sender"]),
         "transactionModule": {"name": event["transactionModule"], "package": {"address": event["packageId"]}},
         "contents": move_value(event["type"], json_value, layout),
-        "transaction": lambda info: backend.transaction_node(digest),
+        "transaction": lambda info: backend.known_transaction_node(digest),
     }
 
 

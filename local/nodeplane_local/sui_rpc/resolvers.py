@@ -19,7 +19,6 @@ from nodeplane.chain.access import (
     ChainUnreachable,
     EventFilter,
     ExecutedTransaction,
-    ObjectChange,
     TransactionRejected,
     type_matches,
 )
@@ -93,12 +92,6 @@ class Backend:
         info = self.access.get_objects([object_id])[0]
         return info.fields if info is not None and info.ref.version == version else None
 
-    def initial_shared_version(self, change: ObjectChange) -> int | None:
-        if change.owner_kind != "shared":
-            return None
-        info = self.access.get_objects([change.object_id])[0]
-        return info.initial_shared_version if info is not None else None
-
     def epoch_node(self, epoch_id: int) -> Node:
         price = self.ledger.reference_gas_price()
         return {"epochId": epoch_id, "referenceGasPrice": str(price), "protocolConfigs": protocol_configs()}
@@ -108,6 +101,15 @@ class Backend:
         if tx is None:
             return None
         return {"digest": digest, "effects": nodes.effects_node(tx, self), "signatures": []}
+
+    def known_transaction_node(self, digest: str) -> Node:
+        """A transaction known to exist (an event's): its effects are read only if asked for."""
+
+        def effects(info: Any) -> Node | None:
+            tx = self.access.transaction(digest)
+            return nodes.effects_node(tx, self) if tx is not None else None
+
+        return {"digest": digest, "effects": effects, "signatures": []}
 
     def object_node(self, object_id: str) -> Node | None:
         info = self.access.get_objects([normalize_address(object_id)])[0]

@@ -10,9 +10,10 @@ from __future__ import annotations
 import json
 import logging
 import re
+import socket
 import threading
 from collections.abc import Callable
-from functools import cache
+from functools import cache, lru_cache
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any, Final
@@ -28,7 +29,7 @@ from graphql import (
     parse,
     validate,
 )
-from graphql.language import StringValueNode
+from graphql.language import DocumentNode, StringValueNode
 from graphql.language.ast import IntValueNode, ValueNode
 
 from nodeplane.chain.ledger import LocalLedger
@@ -105,6 +106,13 @@ def _error(err: GraphQLError, default_code: str) -> dict[str, Any]:
     return formatted
 
 
+@lru_cache(maxsize=256)
+def _checked(query: str) -> tuple[DocumentNode, tuple[GraphQLError, ...]]:
+    """Parse and validate once per distinct document (clients send the same few again and again)."""
+    document = parse(query)
+    return document, tuple(validate(sui_schema(), document))
+
+
 def run(root: Root, payload: Any) -> tuple[int, dict[str, Any] | str]:
     """(HTTP status, body) for one decoded request body."""
     if not isinstance(payload, dict) or not isinstance(payload.get("query"), str):
@@ -113,15 +121,13 @@ def run(root: Root, payload: Any) -> tuple[int, dict[str, Any] | str]:
     operation = payload.get("operationName")
     if not isinstance(variables, dict) or (operation is not None and not isinstance(operation, str)):
         return 400, "Invalid request: `variables` must be an object and `operationName` a string"
-    schema = sui_schema()
     try:
-        document = parse(payload["query"])
+        document, problems = _checked(payload["query"])
     except GraphQLSyntaxError as exc:
         return 200, {"data": None, "errors": [_error(exc, "GRAPHQL_PARSE_FAILED")]}
-    problems = validate(schema, document)
     if problems:
         return 200, {"data": None, "errors": [_error(e, "GRAPHQL_VALIDATION_FAILED") for e in problems]}
-    result = execute(schema, document, root, variable_values=variables, operation_name=operation)
+    result = execute(sui_schema(), document, root, variable_values=variables, operation_name=operation)
     if not isinstance(result, ExecutionResult):  # pragma: no cover - every resolver here is synchronous
         raise TypeError("asynchronous execution is not supported")
     body: dict[str, Any] = {"data": result.data}
@@ -135,6 +141,11 @@ def run(root: Root, payload: Any) -> tuple[int, dict[str, Any] | str]:
 class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     server: SuiGraphQLServer
+
+    def setup(self) -> None:
+        super().setup()
+        # Headers and body go out in two writes: without this, a kept-alive client waits for a delayed ACK.
+        self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
 
     def log_message(self, format: str, *args: Any) -> None:
         log.debug("%s %s", self.address_string(), format % args)

@@ -174,6 +174,7 @@ class ObjectChange:
     type: str | None = None
     owner_kind: OwnerKind | None = None
     owner: str | None = None
+    initial_shared_version: int | None = None  # for a shared object
 
 
 class EventId(TypedDict):

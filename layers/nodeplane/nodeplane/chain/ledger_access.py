@@ -90,6 +90,7 @@ def to_executed(result: TxResult) -> ExecutedTransaction:
                 type=normalize_type(c["type"]),
                 owner_kind=kind,
                 owner=owner,
+                initial_shared_version=c.get("initial_shared_version"),
             )
         )
     return ExecutedTransaction(

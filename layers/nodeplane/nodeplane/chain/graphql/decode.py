@@ -161,9 +161,9 @@ def object_change(node: dict[str, Any]) -> ObjectChange:
     kind: ChangeKind = "deleted" if node.get("idDeleted") else "created" if node.get("idCreated") else "mutated"
     if not out or kind == "deleted":
         return ObjectChange(object_id, "deleted" if not out else kind, None)
-    owner_kind, address, _ = owner(out.get("owner"))
+    owner_kind, address, shared_version = owner(out.get("owner"))
     ref = ObjectRef(object_id, int(out["version"]), str(out["digest"]))
-    return ObjectChange(object_id, kind, ref, _type(out), owner_kind, address)
+    return ObjectChange(object_id, kind, ref, _type(out), owner_kind, address, shared_version)
 
 
 def abort(effects: dict[str, Any]) -> MoveAbortInfo | None:
