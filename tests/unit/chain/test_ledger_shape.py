@@ -47,3 +47,14 @@ def test_every_event_the_ledger_emits_has_a_layout() -> None:
                     emitted.add(first.value)
     emitted.add("StackAttestationDisputeEvent")  # emitted through a helper
     assert emitted == set(contract.EVENT_FIELDS)
+
+
+def test_every_abort_the_ledger_raises_is_a_named_contract_constant() -> None:
+    raised = set()
+    for path in LEDGER.glob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.Call) and getattr(node.func, "id", None) == "check":
+                reason = node.args[1]
+                assert isinstance(reason, ast.Constant), f"{path.name}:{node.lineno}"
+                raised.add(reason.value)
+    assert raised == contract.ABORT_NAMES

@@ -39,6 +39,49 @@ RANDOM_OBJECT_ID: Final = "0x" + "0" * 63 + "8"  # the shared Random object
 MODULE: Final = "db"
 
 
+# Abort constants the local ledger raises (MoveAbortInfo.name); tests/unit/chain/test_ledger_shape.py keeps it whole.
+ABORT_NAMES: Final[frozenset[str]] = frozenset(
+    {
+        "EAlreadySubscribed",
+        "EDisputeWindowClosed",
+        "EDisputeWindowNotOver",
+        "EInsufficientBalance",
+        "EInsufficientTreasury",
+        "EInvalidCoinType",
+        "EInvalidCommittedStackProof",
+        "EInvalidComputeUnits",
+        "EInvalidDeviceType",
+        "EInvalidInput",
+        "EInvalidKeyRotationCounter",
+        "EInvalidMinimumReputationScore",
+        "EInvalidPrice",
+        "EInvalidSecurityLevel",
+        "EInvalidTaskRole",
+        "ENoNodesEligibleForTask",
+        "ENodeNotSelectedForAttestation",
+        "ENodeNotWhitelisted",
+        "ENodeReputationTooLow",
+        "ENotAuthorized",
+        "ENotConfidentialCompute",
+        "ENotNodeBadge",
+        "ENotSamplingConsensus",
+        "ENotStackOwner",
+        "ENotSubscribed",
+        "ENotTaskOwner",
+        "EPublicKeyMismatch",
+        "EStackAlreadyClaimed",
+        "EStackInDispute",
+        "EStackInSettlementAlready",
+        "EStackNotFound",
+        "EStackNotInDispute",
+        "EStackNotInSettlement",
+        "ETaskDeprecated",
+        "ETaskNotFound",
+        "ETooManyComputedUnits",
+    }
+)
+
+
 def stack_cost(price: int, num_compute_units: int, security_level: int) -> int:
     """What ``acquire_new_stack_entry`` charges: ``price`` per million units, times 1212‰ on sampling consensus."""
     cost = price * num_compute_units // COMPUTE_UNITS_PER_STACK
