@@ -22,9 +22,9 @@ from nodeplane.chain.graphql import GraphQLChainAccess
 from nodeplane.chain.keys import Keypair
 from nodeplane.chain.ledger_access import LedgerChainAccess
 from nodeplane.chain.transactions import CallSpec, ObjectRef, build_atoma_transaction
+from nodeplane_local.engines import DynamoDBLocal
+from nodeplane_local.sui_rpc.server import SuiGraphQLServer
 from tests.support.chain import ddb_client, new_ledger
-
-from nodeplane_local.sui_rpc import SuiGraphQLServer  # isort: skip  (the path is set by tests.support.chain)
 
 
 class Operator:
@@ -71,8 +71,6 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=40)
     args = parser.parse_args()
-
-    from nodeplane.local.engines import DynamoDBLocal
 
     engine = DynamoDBLocal(db_path=None)
     admin = Keypair.generate()

@@ -1,36 +1,32 @@
-"""A local ledger on DynamoDB Local, reachable through either chain-access adapter, and the Sui GraphQL stand-in.
-
-The stand-in lives in the development package (local/nodeplane_local), imported from the repository's path.
-"""
+"""A local ledger on DynamoDB Local, and wallets that build and sign atoma::db transactions through the port."""
 
 from __future__ import annotations
 
-import sys
 import uuid
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import boto3
 
-LOCAL = Path(__file__).resolve().parents[2] / "local"
-if str(LOCAL) not in sys.path:
-    sys.path.insert(0, str(LOCAL))
-
-from nodeplane.chain.access import ChainAccess, ExecutedTransaction, ObjectRef, shared_object  # noqa: E402
-from nodeplane.chain.contract import SUI_COIN_TYPE  # noqa: E402
-from nodeplane.chain.keys import Keypair  # noqa: E402
-from nodeplane.chain.ledger import LocalLedger  # noqa: E402
-from nodeplane.chain.transactions import CallSpec, build_atoma_transaction  # noqa: E402
+from nodeplane.chain.access import ChainAccess, ExecutedTransaction, ObjectRef, shared_object
+from nodeplane.chain.contract import SUI_COIN_TYPE
+from nodeplane.chain.keys import Keypair
+from nodeplane.chain.ledger import LocalLedger
+from nodeplane.chain.transactions import CallSpec, build_atoma_transaction
+from nodeplane_local.provision import client
+from nodeplane_local.template import REGION
 
 CLOCK_MS = 1_700_000_000_000
 
 
 def ddb_client(endpoint: str, **kwargs: Any) -> Any:
+    """The runtime's DynamoDB client for ``endpoint``; ``kwargs`` (e.g. a botocore ``config``) make a tuned one."""
+    if not kwargs:
+        return client("dynamodb", endpoint)
     return boto3.client(
         "dynamodb",
         endpoint_url=endpoint,
-        region_name="eu-west-1",
+        region_name=REGION,
         aws_access_key_id="local",
         aws_secret_access_key="local",
         **kwargs,

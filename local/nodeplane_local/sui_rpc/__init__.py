@@ -2,11 +2,7 @@
 
 graphql-core executes incoming documents against the published schema in vendor/sui-graphql/, with resolvers
 reading and writing the ledger through the chain-access port's in-process adapter. Documents the schema does
-not accept are refused as Sui's service refuses them.
+not accept are refused as Sui's service refuses them. Modules: ``server`` (HTTP and schema), ``resolvers`` and
+``nodes`` (the fields), ``move`` (Move values), ``service`` (its own DynamoDB Local), ``cli`` (the commands).
+Nothing is imported here, so `nodeplane-local` does not load graphql-core for its other commands.
 """
-
-from __future__ import annotations
-
-from nodeplane_local.sui_rpc.server import SUI_RPC_VERSION, SuiGraphQLServer, sui_schema
-
-__all__ = ["SUI_RPC_VERSION", "SuiGraphQLServer", "sui_schema"]

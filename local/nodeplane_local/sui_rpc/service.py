@@ -15,6 +15,8 @@ from typing import Any, Final
 
 from nodeplane.chain.keys import Keypair
 from nodeplane.chain.ledger import LocalLedger
+from nodeplane_local.engines import DynamoDBLocal
+from nodeplane_local.provision import client
 from nodeplane_local.sui_rpc.server import SuiGraphQLServer
 
 TABLE: Final = "ledger"
@@ -28,18 +30,6 @@ class StandInError(RuntimeError):
 
 def folder(data_dir: Path) -> Path:
     return data_dir / "sui-rpc"
-
-
-def _ddb(endpoint: str) -> Any:
-    import boto3
-
-    return boto3.client(
-        "dynamodb",
-        endpoint_url=endpoint,
-        region_name="us-east-1",
-        aws_access_key_id="local",
-        aws_secret_access_key="local",
-    )
 
 
 def _ensure_table(client: Any) -> None:
@@ -87,7 +77,7 @@ def connect(data_dir: Path) -> LocalLedger:
     state = read_state(data_dir)
     if state is None:
         raise StandInError(f"no Sui GraphQL stand-in serves from {data_dir}: start `nodeplane-local sui-rpc` first")
-    return LocalLedger(_ddb(state["dynamodb_url"]), state["table"], admin_address=state["admin_address"])
+    return LocalLedger(client("dynamodb", state["dynamodb_url"]), state["table"], admin_address=state["admin_address"])
 
 
 @dataclass
@@ -102,17 +92,15 @@ class StandIn:
 
     @classmethod
     def start(cls, data_dir: Path, *, port: int = 0, host: str = "127.0.0.1") -> StandIn:
-        from nodeplane.local.engines import DynamoDBLocal
-
         if read_state(data_dir) is not None:
             # two DynamoDB Local processes on one -dbPath would corrupt each other's files
             raise StandInError(f"a Sui GraphQL stand-in already serves from {data_dir}")
         admin = admin_key(data_dir)
         engine = DynamoDBLocal(db_path=folder(data_dir) / "dynamodb")
         try:
-            client = _ddb(engine.url)
-            _ensure_table(client)
-            ledger = LocalLedger(client, TABLE, admin_address=admin.address)
+            ddb = client("dynamodb", engine.url)
+            _ensure_table(ddb)
+            ledger = LocalLedger(ddb, TABLE, admin_address=admin.address)
             info = ledger.genesis()
             server = SuiGraphQLServer(ledger, host=host, port=port).start()
         except Exception:

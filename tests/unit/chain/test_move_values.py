@@ -11,9 +11,7 @@ from hypothesis import strategies as st
 from nodeplane.chain.contract import EVENT_FIELDS
 from nodeplane.chain.graphql.decode import to_rpc_json
 from nodeplane.chain.transactions import encode_pure
-from tests.support import chain as _paths  # noqa: F401  (puts the development package on the path)
-
-from nodeplane_local.sui_rpc import move  # isort: skip
+from nodeplane_local.sui_rpc import move
 
 PACKAGE = "0x" + "ab" * 32
 ADDRESSES = st.binary(min_size=32, max_size=32).map(lambda b: "0x" + b.hex())
