@@ -1,4 +1,5 @@
-"""`nodeplane-local`: run the template locally, print tokens, invoke one function, admin commands, OpenAPI."""
+"""`nodeplane-local`: run the template locally, print tokens, invoke one function, admin commands, OpenAPI, and
+serve the local ledger as a Sui GraphQL endpoint."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ from typing import Any
 from nodeplane_local import admin
 from nodeplane_local.engines import EngineError
 from nodeplane_local.issuer import AUDIENCE, Issuer, issuer_url
+from nodeplane_local.sui_rpc import cli as sui_rpc
 from nodeplane_local.template import TemplateError
 
 DEFAULT_DATA_DIR = ".nodeplane"
@@ -197,6 +199,8 @@ def build_parser() -> argparse.ArgumentParser:
         p = adm_sub.add_parser(command.name, help=command.help)
         command.configure_parser(p)
     adm.set_defaults(func=cmd_admin)
+
+    sui_rpc.add_commands(sub, DEFAULT_DATA_DIR)
     return parser
 
 
