@@ -63,9 +63,9 @@ def cold_import(runs: int) -> None:
 
     compile_sources()  # both sides read bytecode, as a deployed layer does
     with moto_backend() as base_env:
-        env = base_env | function_environment("discovery_worker")  # as Lambda runs it (the baseline ignores it)
-        worker = ROOT / "functions" / "discovery_worker" / "app.py"
-        event = ROOT / "events" / "discovery_worker" / "message.json"
+        env = base_env | function_environment("queue_discovery_worker")  # as Lambda runs it (the baseline ignores it)
+        worker = ROOT / "functions" / "queue_discovery_worker" / "app.py"
+        event = ROOT / "events" / "queue_discovery_worker" / "message.json"
         base = ROOT / "bench" / "baseline_handler.py"
         cold_run(worker, event, env)
         pairs = [

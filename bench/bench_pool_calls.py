@@ -94,13 +94,13 @@ def measure(tenant: str, node_id: str) -> dict[str, tuple[int, int]]:
     meter = Meter()
     store.dynamodb().meta.events.register("after-call.dynamodb", meter)
     cases = {
-        "list": ("nodes_list", http_event("GET", "/v1/nodes", tenant=tenant)),
-        "describe": ("node_describe", http_event("GET", "/v1/node/{node_id}", {"node_id": node_id}, tenant=tenant)),
+        "list": ("pool_nodes_list", http_event("GET", "/v1/nodes", tenant=tenant)),
+        "describe": ("pool_node_describe", http_event("GET", "/v1/node/{node_id}", {"node_id": node_id}, tenant=tenant)),
         "patch": (
-            "node_patch",
+            "pool_node_patch",
             http_event("PATCH", "/v1/node/{node_id}", {"node_id": node_id}, tenant=tenant, raw_body=""),
         ),
-        "delete": ("node_delete", http_event("DELETE", "/v1/node/{node_id}", {"node_id": node_id}, tenant=tenant)),
+        "delete": ("pool_node_delete", http_event("DELETE", "/v1/node/{node_id}", {"node_id": node_id}, tenant=tenant)),
     }
     out = {}
     for name, (function, event) in cases.items():

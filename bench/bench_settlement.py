@@ -76,7 +76,7 @@ def throughput(n: int, env: dict[str, str]) -> dict[str, float]:
 
     url = env["SETTLEMENT_QUEUE_URL"]
     chain, stacks = seed(n)
-    worker = load_function("settlement_worker")
+    worker = load_function("queue_settlement_worker")
 
     def handle(messages: list[dict[str, Any]]) -> set[str]:
         result = worker.lambda_handler(received_event(messages), Context(aws_request_id="bench"))
@@ -108,9 +108,9 @@ def cold(runs: int, env: dict[str, str]) -> dict[str, float]:
     with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as f:
         json.dump(event, f)
     path = Path(f.name)
-    worker_path = ROOT / "functions" / "settlement_worker" / "app.py"
+    worker_path = ROOT / "functions" / "queue_settlement_worker" / "app.py"
     baseline_path = ROOT / "bench" / "baseline_handler.py"
-    env = env | function_environment("settlement_worker")  # as Lambda runs it (the baseline ignores it)
+    env = env | function_environment("queue_settlement_worker")  # as Lambda runs it (the baseline ignores it)
     cold_run(worker_path, path, env)  # warm the bytecode cache
     ours, base = [], []
     for _ in range(runs):

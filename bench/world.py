@@ -222,9 +222,9 @@ def _settled() -> None:
 
 
 SETUP: dict[str, Callable[[], None]] = {
-    "cluster_node_remove": _node_in_cluster,
-    "cluster_deploy": _node_in_cluster,
-    "node_rediscover": _self_managed_node,
+    "pool_cluster_node_remove": _node_in_cluster,
+    "pool_cluster_deploy": _node_in_cluster,
+    "pool_node_rediscover": _self_managed_node,
     "daemon_task_subscribe": _unsubscribed,
     "daemon_claim_stacks": _usage_reported,
     "daemon_claimed_stacks": _claimed,

@@ -30,70 +30,70 @@ NODE_URL = "https://node.example:3000"
 SAMPLE_KEY_B64 = "LS0tLS1CRUdJTiBPUEVOU1NIIFBSSVZBVEUgS0VZLS0tLS0KQUFBQQotLS0tLUVORCBPUEVOU1NIIFBSSVZBVEUgS0VZLS0tLS0K"
 
 HTTP = {
-    "offers_list": ("GET", "/v1/offers", None, {"gpu_vendor": "NVIDIA", "price_max": 5}, None),
-    "offers_metadata": ("GET", "/v1/offers/metadata", None, None, None),
-    "ssh_key_add": (
+    "pool_offers_list": ("GET", "/v1/offers", None, {"gpu_vendor": "NVIDIA", "price_max": 5}, None),
+    "pool_offers_metadata": ("GET", "/v1/offers/metadata", None, None, None),
+    "pool_ssh_key_add": (
         "POST",
         "/v1/management/ssh-keys",
         None,
         None,
         {"name": "laptop", "private_key_b64": SAMPLE_KEY_B64},
     ),
-    "ssh_key_list": ("GET", "/v1/management/ssh-keys", None, None, None),
-    "ssh_key_delete": ("DELETE", "/v1/management/ssh-key/{ssh_key_id}", {"ssh_key_id": KEY}, None, None),
-    "nodes_list": ("GET", "/v1/nodes", None, {"node_type": "CLOUD"}, None),
-    "node_describe": ("GET", "/v1/node/{node_id}", {"node_id": NODE}, None, None),
-    "node_import_offer": (
+    "pool_ssh_key_list": ("GET", "/v1/management/ssh-keys", None, None, None),
+    "pool_ssh_key_delete": ("DELETE", "/v1/management/ssh-key/{ssh_key_id}", {"ssh_key_id": KEY}, None, None),
+    "pool_nodes_list": ("GET", "/v1/nodes", None, {"node_type": "CLOUD"}, None),
+    "pool_node_describe": ("GET", "/v1/node/{node_id}", {"node_id": NODE}, None, None),
+    "pool_node_import_offer": (
         "POST",
         "/v1/node/import/offer/{offer_id}",
         {"offer_id": OFFER},
         {"amount": 1},
         None,
     ),
-    "node_import_ssh": (
+    "pool_node_import_ssh": (
         "POST",
         "/v1/node/import/ssh",
         None,
         None,
         {"hostname": "gpu-box", "endpoint": "10.0.0.5:22", "username": "ubuntu", "ssh_key_id": KEY},
     ),
-    "node_patch": (
+    "pool_node_patch": (
         "PATCH",
         "/v1/node/{node_id}",
         {"node_id": NODE},
         None,
         {"hardware": {"gpu_count": 1}, "software": {}, "system": {}},
     ),
-    "node_delete": ("DELETE", "/v1/node/{node_id}", {"node_id": NODE}, None, None),
-    "clusters_list": ("GET", "/v1/clusters", None, None, None),
-    "cluster_create": (
+    "pool_node_delete": ("DELETE", "/v1/node/{node_id}", {"node_id": NODE}, None, None),
+    "pool_clusters_list": ("GET", "/v1/clusters", None, None, None),
+    "pool_cluster_create": (
         "POST",
         "/v1/clusters",
         None,
         None,
         {"name": "train", "cluster_type": "CLOUD", "worker_node_ids": [NODE]},
     ),
-    "cluster_describe": ("GET", "/v1/cluster/{cluster_id}", {"cluster_id": CLUSTER}, None, None),
-    "cluster_delete": ("DELETE", "/v1/cluster/{cluster_id}", {"cluster_id": CLUSTER}, None, None),
-    "cluster_deploy": ("POST", "/v1/cluster/{cluster_id}/deploy", {"cluster_id": CLUSTER}, None, None),
-    "cluster_nodes_add": (
+    "pool_cluster_describe": ("GET", "/v1/cluster/{cluster_id}", {"cluster_id": CLUSTER}, None, None),
+    "pool_cluster_delete": ("DELETE", "/v1/cluster/{cluster_id}", {"cluster_id": CLUSTER}, None, None),
+    "pool_cluster_deploy": ("POST", "/v1/cluster/{cluster_id}/deploy", {"cluster_id": CLUSTER}, None, None),
+    "pool_cluster_nodes_add": (
         "POST",
         "/v1/cluster/{cluster_id}/nodes",
         {"cluster_id": CLUSTER},
         None,
         {"nodes_to_add": [{"node_id": NODE, "node_role": "WORKER"}]},
     ),
-    "cluster_nodes_get": ("GET", "/v1/cluster/{cluster_id}/nodes", {"cluster_id": CLUSTER}, None, None),
-    "cluster_node_remove": (
+    "pool_cluster_nodes_get": ("GET", "/v1/cluster/{cluster_id}/nodes", {"cluster_id": CLUSTER}, None, None),
+    "pool_cluster_node_remove": (
         "DELETE",
         "/v1/cluster/{cluster_id}/nodes/{node_id}",
         {"cluster_id": CLUSTER, "node_id": NODE},
         None,
         None,
     ),
-    "register_token_get": ("GET", "/v1/management/self-register-token", None, None, None),
-    "register_token_create": ("POST", "/v1/management/self-register-token", None, None, None),
-    "node_self_register": (
+    "pool_register_token_get": ("GET", "/v1/management/self-register-token", None, None, None),
+    "pool_register_token_create": ("POST", "/v1/management/self-register-token", None, None, None),
+    "pool_node_self_register": (
         "POST",
         "/v1/node/self-register",
         None,
@@ -107,7 +107,7 @@ HTTP = {
             "hardware": {"gpu_count": 1},
         },
     ),
-    "node_rediscover": ("POST", "/v1/node/{node_id}/discover", {"node_id": NODE}, None, None),
+    "pool_node_rediscover": ("POST", "/v1/node/{node_id}/discover", {"node_id": NODE}, None, None),
     "proxy_lock": (
         "POST",
         "/proxy/v1/nodes/lock",
@@ -132,7 +132,7 @@ HTTP = {
             "signature": SAMPLE_NODE_KEY.sign_hashed(registration_digest(1, NODE_URL, "PT")),
         },
     ),
-    "usage_report": (
+    "proxy_usage_report": (
         "POST",
         "/proxy/v1/stacks/usage",
         None,
@@ -174,12 +174,12 @@ HTTP = {
     "daemon_tasks": ("GET", "/daemon/tasks", None, None, None),
     "daemon_subscriptions": ("GET", "/daemon/subscriptions", None, None, None),
 }
-PUBLIC = {"node_self_register", "proxy_register_node", "usage_report"}
+PUBLIC = {"pool_node_self_register", "proxy_register_node", "proxy_usage_report"}
 
-SCHEDULED = ["offers_refresh", "discovery_sweeper", "locks_sweeper", "settlement_sweeper", "chain_events_poller"]
+SCHEDULED = ["schedule_offers_refresh", "schedule_discovery_sweeper", "schedule_locks_sweeper", "schedule_settlement_sweeper", "schedule_chain_events_poller"]
 SQS = {
-    "discovery_worker": {"kind": "discover_node", "tenant": "alice", "node_id": NODE, "attempt": 0},
-    "settlement_worker": {"kind": "settle", "stack_small_id": 1, "action": None},
+    "queue_discovery_worker": {"kind": "discover_node", "tenant": "alice", "node_id": NODE, "attempt": 0},
+    "queue_settlement_worker": {"kind": "settle", "stack_small_id": 1, "action": None},
 }
 
 

@@ -182,7 +182,7 @@ def build_parser() -> argparse.ArgumentParser:
     token.set_defaults(func=cmd_token)
 
     invoke = sub.add_parser("invoke", help="invoke one function with an event file, like `sam local invoke`")
-    invoke.add_argument("function", help="logical id (OffersListFunction), function name or folder (offers_list)")
+    invoke.add_argument("function", help="logical id (OffersListFunction), function name or folder (pool_offers_list)")
     invoke.add_argument("--event", help="JSON event file (default: {})")
     invoke.add_argument("--port", type=int, default=DEFAULT_PORT)
     common(invoke)

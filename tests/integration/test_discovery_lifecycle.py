@@ -68,7 +68,7 @@ def test_success_fills_facts_and_records_the_host_key(moto_env, script):
     assert node["node_status"] == "AVAILABLE" and node["hardware"]["cpu_cores"] == 8
     assert node["system"]["os"].startswith("Debian") and node["host_key_fingerprint"] == "SHA256:abc"
     # the next discovery must present the same key
-    call("node_rediscover", "POST", "/v1/node/{node_id}/discover", {"node_id": node_id})
+    call("pool_node_rediscover", "POST", "/v1/node/{node_id}/discover", {"node_id": node_id})
     discovery.discover("tenant-a", node_id)
     assert script.calls[-1]["known_host_fingerprint"] == "SHA256:abc"
 
@@ -148,7 +148,7 @@ def test_sweeper_reenqueues_a_lost_message(moto_env, script):
     assert discovery.sweep() == {"failed": 0, "requeued": 0}  # too early to call it lost
     clock.advance(discovery.REENQUEUE_AFTER_SECONDS + 1)
     # the scheduled sweeper function, as EventBridge invokes it
-    swept = load_function("discovery_sweeper").lambda_handler(schedule_event("nodeplane-DiscoverySweeper"), Context())
+    swept = load_function("schedule_discovery_sweeper").lambda_handler(schedule_event("nodeplane-DiscoverySweeper"), Context())
     assert swept == {"failed": 0, "requeued": 1}
     body = json.loads(sqs.receive_message(QueueUrl=moto_env["DISCOVERY_QUEUE_URL"])["Messages"][0]["Body"])
     assert body["node_id"] == node_id
@@ -158,7 +158,7 @@ def test_worker_reports_partial_batch_failures(moto_env, script):
     node_id = ssh_node()
     event = sqs_event([{"kind": "discover_node", "tenant": "tenant-a", "node_id": node_id}, "not json"])
     poison = event["Records"][1]["messageId"]
-    result = load_function("discovery_worker").lambda_handler(event, Context())
+    result = load_function("queue_discovery_worker").lambda_handler(event, Context())
     assert result == {"batchItemFailures": [{"itemIdentifier": poison}]}
     assert describe_node(node_id)["node_status"] == "AVAILABLE"
 
@@ -167,7 +167,7 @@ def test_a_poison_message_ends_in_the_dlq_not_in_a_loop(moto_env, script):
     sqs = boto3.client("sqs")
     sqs.purge_queue(QueueUrl=moto_env["DISCOVERY_QUEUE_URL"])
     sqs.send_message(QueueUrl=moto_env["DISCOVERY_QUEUE_URL"], MessageBody='{"kind": "something else"}')
-    drain(moto_env["DISCOVERY_QUEUE_URL"], "discovery_worker", rounds=8)
+    drain(moto_env["DISCOVERY_QUEUE_URL"], "queue_discovery_worker", rounds=8)
     dead = sqs.receive_message(QueueUrl=moto_env["DISCOVERY_DLQ_URL"], MaxNumberOfMessages=10).get("Messages", [])
     assert [m["Body"] for m in dead] == ['{"kind": "something else"}']
     assert sqs.receive_message(QueueUrl=moto_env["DISCOVERY_QUEUE_URL"]).get("Messages", []) == []

@@ -322,7 +322,7 @@ def test_the_sweeper_releases_expired_locks_exactly_once(aws_env, chain):
     small_stack(units=100_000)
     for timeout in (10, 20, 3600):
         assert post_lock(max_num_tokens=1000, timeout=timeout).status == 200
-    sweeper = "locks_sweeper"
+    sweeper = "schedule_locks_sweeper"
     assert invoke_schedule(sweeper) == {"stacks": 0, "released_units": 0}  # nothing due yet
     clock.advance(15)
     assert invoke_schedule(sweeper)["released_units"] == 1000

@@ -51,7 +51,7 @@ def hammer(n: int = REQUESTS, tokens: int = TOKENS) -> list[Any]:
 
 
 def sweep() -> dict[str, int]:
-    with container("locks_sweeper") as module:
+    with container("schedule_locks_sweeper") as module:
         result: dict[str, int] = module.lambda_handler(schedule_event(), Context())
     return result
 

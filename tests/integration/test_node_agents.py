@@ -15,7 +15,7 @@ from tests.support.pool import add_key, assert_problem, call, ssh_node
 def patch_as_node(node_id: str, token: str | None, body=None):
     headers = {"authorization": f"Bearer {token}"} if token else {}
     return call(
-        "node_patch",
+        "pool_node_patch",
         "PATCH",
         "/v1/node/{node_id}",
         {"node_id": node_id},
@@ -29,7 +29,7 @@ def patch_as_node(node_id: str, token: str | None, body=None):
 def test_node_token_is_rotating_short_lived_and_node_scoped(aws_env):
     node_id = ssh_node()
     other = ssh_node(hostname="other")
-    first = call("node_patch", "PATCH", "/v1/node/{node_id}", {"node_id": node_id}, raw_body="").body
+    first = call("pool_node_patch", "PATCH", "/v1/node/{node_id}", {"node_id": node_id}, raw_body="").body
     token = first["next_access_token"]
     assert first["next_access_token_type"] == "Bearer" and first["next_access_token_expires_in"] > 0
     # the node uses its own token; each use hands out the next one and retires the previous
@@ -48,21 +48,21 @@ def test_node_token_is_rotating_short_lived_and_node_scoped(aws_env):
 
 def test_heartbeat_staleness_shows_without_changing_status(aws_env):
     node_id = ssh_node()
-    call("node_patch", "PATCH", "/v1/node/{node_id}", {"node_id": node_id}, raw_body="")
-    node = call("node_describe", "GET", "/v1/node/{node_id}", {"node_id": node_id}).body
+    call("pool_node_patch", "PATCH", "/v1/node/{node_id}", {"node_id": node_id}, raw_body="")
+    node = call("pool_node_describe", "GET", "/v1/node/{node_id}", {"node_id": node_id}).body
     assert node["heartbeat_stale"] is False
     clock.advance(301)
-    node = call("node_describe", "GET", "/v1/node/{node_id}", {"node_id": node_id}).body
+    node = call("pool_node_describe", "GET", "/v1/node/{node_id}", {"node_id": node_id}).body
     assert node["heartbeat_stale"] is True and node["node_status"] == "PENDING"
-    listed = call("nodes_list", "GET", "/v1/nodes").body["nodes"]
+    listed = call("pool_nodes_list", "GET", "/v1/nodes").body["nodes"]
     assert listed[0]["heartbeat_stale"] is True
 
 
 def test_self_register_with_a_one_time_token(aws_env):
     key_id = add_key()
-    assert_problem(call("register_token_get", "GET", "/v1/management/self-register-token"), 404)
-    token = call("register_token_create", "POST", "/v1/management/self-register-token").body["register_token"]
-    assert call("register_token_get", "GET", "/v1/management/self-register-token").body["register_token"] == token
+    assert_problem(call("pool_register_token_get", "GET", "/v1/management/self-register-token"), 404)
+    token = call("pool_register_token_create", "POST", "/v1/management/self-register-token").body["register_token"]
+    assert call("pool_register_token_get", "GET", "/v1/management/self-register-token").body["register_token"] == token
     body = {
         "register_token": token,
         "hostname": "agent-1",
@@ -72,20 +72,20 @@ def test_self_register_with_a_one_time_token(aws_env):
         "hardware": {"gpu_count": 4, "gpu_type": "H100"},
         "system": {"os": "Ubuntu"},
     }
-    reply = call("node_self_register", "POST", "/v1/node/self-register", tenant=None, body=body)
+    reply = call("pool_node_self_register", "POST", "/v1/node/self-register", tenant=None, body=body)
     assert reply.status == 201 and reply.body["next_access_token"]
-    node = call("node_describe", "GET", "/v1/node/{node_id}", {"node_id": reply.body["node_id"]}).body
+    node = call("pool_node_describe", "GET", "/v1/node/{node_id}", {"node_id": reply.body["node_id"]}).body
     assert node["node_type"] == "SELF_MANAGED" and node["hardware"]["gpu_count"] == 4
     # one-time: a second use fails and writes nothing
     again = call(
-        "node_self_register",
+        "pool_node_self_register",
         "POST",
         "/v1/node/self-register",
         tenant=None,
         body=body | {"hostname": "agent-2"},
     )
     assert_problem(again, 401)
-    assert call("nodes_list", "GET", "/v1/nodes").body["total"] == 1
+    assert call("pool_nodes_list", "GET", "/v1/nodes").body["total"] == 1
     # the returned token drives heartbeats
     assert patch_as_node(reply.body["node_id"], reply.body["next_access_token"]).status == 200
 
@@ -93,7 +93,7 @@ def test_self_register_with_a_one_time_token(aws_env):
 @pytest.mark.parametrize("token", ["", "npr_unknown"])
 def test_self_register_rejects_bad_tokens(aws_env, token):
     body = {"register_token": token, "hostname": "x", "endpoint": "h:22", "username": "u", "ssh_key_id": "k"}
-    reply = call("node_self_register", "POST", "/v1/node/self-register", tenant=None, body=body)
+    reply = call("pool_node_self_register", "POST", "/v1/node/self-register", tenant=None, body=body)
     assert reply.status in (401, 422)
 
 

@@ -75,7 +75,7 @@ class World:
             data["lock_id"] = lock_id
         data["request_id"] = request_id
         body = {"data": data, "signature": self.keys[1].sign(digest)}
-        return invoke("usage_report", http_event("POST", "/proxy/v1/stacks/usage", body=body, tenant=None))
+        return invoke("proxy_usage_report", http_event("POST", "/proxy/v1/stacks/usage", body=body, tenant=None))
 
 
 def lock(stack: int, lock_id: str, units: int) -> None:
@@ -133,7 +133,7 @@ def job_event(*stacks: int) -> dict[str, Any]:
 
 def run_worker(event: dict[str, Any]) -> set[str]:
     """Invoke the worker; the ids of the records that failed (all of them when the batch raised)."""
-    worker = load_function("settlement_worker")
+    worker = load_function("queue_settlement_worker")
     try:
         result = worker.lambda_handler(event, Context(aws_request_id="w"))
     except BatchProcessingError:
@@ -455,7 +455,7 @@ def test_usage_replay_counts_once_and_bad_signatures_are_rejected(world: World):
         "data": {"stack_small_id": stack, "node_small_id": 1, "num_compute_units": 10, "request_id": "r2"},
         "signature": world.keys[2].sign(digest),  # node 2's key does not speak for node 1
     }
-    reply = invoke("usage_report", http_event("POST", "/proxy/v1/stacks/usage", body=forged, tenant=None))
+    reply = invoke("proxy_usage_report", http_event("POST", "/proxy/v1/stacks/usage", body=forged, tenant=None))
     assert reply.status == 400 and reply.body["error"]["code"] == "REQUEST_ERROR"
     too_much = world.report(stack, 851)
     assert too_much.status == 409
@@ -508,7 +508,7 @@ def test_a_lost_message_is_re_enqueued_by_the_sweeper(world: World, aws_env: dic
     world.report(stack, 400)
     claim_stacks({"stack_small_ids": [stack]})
     _sqs().purge_queue(QueueUrl=url)  # the message is gone before any worker saw it
-    sweeper = load_function("settlement_sweeper")
+    sweeper = load_function("schedule_settlement_sweeper")
     assert sweeper.lambda_handler({}, Context())["requeued"] == 0  # not stalled yet
     clock.advance(settings().settlement_stall_seconds + 1)
     assert sweeper.lambda_handler({}, Context()) == {"requeued": 1, "failed": 0}
@@ -524,7 +524,7 @@ def test_sweeper_fails_a_settlement_whose_time_ran_out(world: World, aws_env: di
     drain(aws_env["SETTLEMENT_QUEUE_URL"])
     assert tickets.ticket(stack)["settlement_status"] == tickets.ATTESTING
     clock.advance(settings().settlement_deadline_seconds + 1)
-    assert load_function("settlement_sweeper").lambda_handler({}, Context())["failed"] == 1
+    assert load_function("schedule_settlement_sweeper").lambda_handler({}, Context())["failed"] == 1
     ticket = tickets.ticket(stack)
     assert ticket["settlement_status"] == tickets.FAILED and ticket["failure_reason"] == "settlement deadline passed"
     [row] = claimed()

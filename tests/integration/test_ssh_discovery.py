@@ -27,7 +27,7 @@ def import_server(server, key: bytes, hostname: str = "real-box") -> str:
 
 
 def discover(moto_env) -> None:
-    drain(moto_env["DISCOVERY_QUEUE_URL"], "discovery_worker", rounds=2)
+    drain(moto_env["DISCOVERY_QUEUE_URL"], "queue_discovery_worker", rounds=2)
 
 
 def test_import_reaches_available_with_the_real_machine_facts(moto_env, fresh_sshd):
@@ -58,7 +58,7 @@ def test_a_changed_host_key_fails_the_next_discovery(moto_env, fresh_sshd):
     discover(moto_env)
     assert describe_node(node_id)["node_status"] in ("AVAILABLE", "WARNING")
     fresh_sshd.regenerate_host_key()
-    assert call("node_rediscover", "POST", "/v1/node/{node_id}/discover", {"node_id": node_id}).status == 202
+    assert call("pool_node_rediscover", "POST", "/v1/node/{node_id}/discover", {"node_id": node_id}).status == 202
     discover(moto_env)
     failed = describe_node(node_id)
     assert failed["node_status"] == "FAILED" and "host key" in failed["failure_reason"].lower()

@@ -24,7 +24,7 @@ def assert_problem(reply: Reply, status: int) -> None:
 
 
 def first_offer(**query: Any) -> dict[str, Any]:
-    reply = call("offers_list", "GET", "/v1/offers", query=query)
+    reply = call("pool_offers_list", "GET", "/v1/offers", query=query)
     assert reply.status == 200, reply.body
     return reply.body["offers"][0]
 
@@ -32,7 +32,7 @@ def first_offer(**query: Any) -> dict[str, Any]:
 def import_offer(tenant: str = "tenant-a", amount: int = 1, hostname: str | None = None) -> list[str]:
     offer = first_offer(gpu_vendor="NVIDIA")
     reply = call(
-        "node_import_offer",
+        "pool_node_import_offer",
         "POST",
         "/v1/node/import/offer/{offer_id}",
         {"offer_id": offer["id"]},
@@ -46,7 +46,7 @@ def import_offer(tenant: str = "tenant-a", amount: int = 1, hostname: str | None
 
 def add_key(tenant: str = "tenant-a", name: str = "k1", key: bytes = KEY_PEM) -> str:
     reply = call(
-        "ssh_key_add",
+        "pool_ssh_key_add",
         "POST",
         "/v1/management/ssh-keys",
         tenant=tenant,
@@ -67,7 +67,7 @@ def ssh_node(
     """A self-managed node imported over SSH (PENDING, its discovery job queued), with its own SSH key."""
     key_id = add_key(tenant, name=f"k-{hostname}", key=key)
     reply = call(
-        "node_import_ssh",
+        "pool_node_import_ssh",
         "POST",
         "/v1/node/import/ssh",
         tenant=tenant,
@@ -78,6 +78,6 @@ def ssh_node(
 
 
 def describe_node(node_id: str, tenant: str = "tenant-a") -> dict[str, Any]:
-    reply = call("node_describe", "GET", "/v1/node/{node_id}", {"node_id": node_id}, tenant=tenant)
+    reply = call("pool_node_describe", "GET", "/v1/node/{node_id}", {"node_id": node_id}, tenant=tenant)
     assert reply.status == 200, reply.body
     return reply.body

@@ -81,7 +81,7 @@ print(json.dumps({"seen": seen, "enabled": gc.isenabled(), "frozen": gc.get_free
 """
 
 
-@pytest.mark.parametrize("name", ["node_describe", "daemon_node_register", "settlement_worker"])
+@pytest.mark.parametrize("name", ["pool_node_describe", "daemon_node_register", "queue_settlement_worker"])
 @pytest.mark.parametrize("in_lambda", [True, False])
 def test_collector_paused_while_initialising_in_lambda_only(name: str, in_lambda: bool) -> None:
     env = {"PATH": "/usr/bin:/bin", "PYTHONPATH": str(ROOT / "layers" / "nodeplane"), "AWS_DEFAULT_REGION": "us-east-1"}
