@@ -95,7 +95,10 @@ def measure(tenant: str, node_id: str) -> dict[str, tuple[int, int]]:
     store.dynamodb().meta.events.register("after-call.dynamodb", meter)
     cases = {
         "list": ("pool_nodes_list", http_event("GET", "/v1/nodes", tenant=tenant)),
-        "describe": ("pool_node_describe", http_event("GET", "/v1/node/{node_id}", {"node_id": node_id}, tenant=tenant)),
+        "describe": (
+            "pool_node_describe",
+            http_event("GET", "/v1/node/{node_id}", {"node_id": node_id}, tenant=tenant),
+        ),
         "patch": (
             "pool_node_patch",
             http_event("PATCH", "/v1/node/{node_id}", {"node_id": node_id}, tenant=tenant, raw_body=""),

@@ -176,7 +176,13 @@ HTTP = {
 }
 PUBLIC = {"pool_node_self_register", "proxy_register_node", "proxy_usage_report"}
 
-SCHEDULED = ["schedule_offers_refresh", "schedule_discovery_sweeper", "schedule_locks_sweeper", "schedule_settlement_sweeper", "schedule_chain_events_poller"]
+SCHEDULED = [
+    "schedule_offers_refresh",
+    "schedule_discovery_sweeper",
+    "schedule_locks_sweeper",
+    "schedule_settlement_sweeper",
+    "schedule_chain_events_poller",
+]
 SQS = {
     "queue_discovery_worker": {"kind": "discover_node", "tenant": "alice", "node_id": NODE, "attempt": 0},
     "queue_settlement_worker": {"kind": "settle", "stack_small_id": 1, "action": None},

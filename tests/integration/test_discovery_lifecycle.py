@@ -148,7 +148,9 @@ def test_sweeper_reenqueues_a_lost_message(moto_env, script):
     assert discovery.sweep() == {"failed": 0, "requeued": 0}  # too early to call it lost
     clock.advance(discovery.REENQUEUE_AFTER_SECONDS + 1)
     # the scheduled sweeper function, as EventBridge invokes it
-    swept = load_function("schedule_discovery_sweeper").lambda_handler(schedule_event("nodeplane-DiscoverySweeper"), Context())
+    swept = load_function("schedule_discovery_sweeper").lambda_handler(
+        schedule_event("nodeplane-DiscoverySweeper"), Context()
+    )
     assert swept == {"failed": 0, "requeued": 1}
     body = json.loads(sqs.receive_message(QueueUrl=moto_env["DISCOVERY_QUEUE_URL"])["Messages"][0]["Body"])
     assert body["node_id"] == node_id

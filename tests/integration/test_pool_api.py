@@ -42,7 +42,9 @@ def test_import_from_offer_list_describe_delete(aws_env):
 
 
 def test_unknown_offer_and_bad_amount(aws_env):
-    assert_problem(call("pool_node_import_offer", "POST", "/v1/node/import/offer/{offer_id}", {"offer_id": "nope"}), 404)
+    assert_problem(
+        call("pool_node_import_offer", "POST", "/v1/node/import/offer/{offer_id}", {"offer_id": "nope"}), 404
+    )
     offer = first_offer()
     bad = call(
         "pool_node_import_offer",
@@ -59,7 +61,9 @@ def test_tenants_are_isolated(aws_env):
     ids = import_offer(tenant="tenant-a")
     other = call("pool_node_describe", "GET", "/v1/node/{node_id}", {"node_id": ids[0]}, tenant="tenant-b")
     assert_problem(other, 404)
-    assert_problem(call("pool_node_delete", "DELETE", "/v1/node/{node_id}", {"node_id": ids[0]}, tenant="tenant-b"), 404)
+    assert_problem(
+        call("pool_node_delete", "DELETE", "/v1/node/{node_id}", {"node_id": ids[0]}, tenant="tenant-b"), 404
+    )
     assert call("pool_nodes_list", "GET", "/v1/nodes", tenant="tenant-b").body["total"] == 0
 
 
@@ -94,7 +98,9 @@ def test_ssh_keys_never_return_the_key(aws_env):
     assert sshkeys.private_key("tenant-a", key_id) == KEY_PEM
     deleted = call("pool_ssh_key_delete", "DELETE", "/v1/management/ssh-key/{ssh_key_id}", {"ssh_key_id": key_id})
     assert deleted.status == 204 and not deleted.body
-    assert_problem(call("pool_ssh_key_delete", "DELETE", "/v1/management/ssh-key/{ssh_key_id}", {"ssh_key_id": key_id}), 404)
+    assert_problem(
+        call("pool_ssh_key_delete", "DELETE", "/v1/management/ssh-key/{ssh_key_id}", {"ssh_key_id": key_id}), 404
+    )
 
 
 def test_import_ssh_is_pending_and_enqueues_discovery(aws_env):
@@ -120,7 +126,9 @@ def test_import_ssh_is_pending_and_enqueues_discovery(aws_env):
         body={"hostname": "box", "endpoint": "10.0.0.6:22", "username": "ubuntu", "ssh_key_id": key_id},
     )
     assert_problem(dup, 409)
-    assert_problem(call("pool_node_delete", "DELETE", "/v1/node/{node_id}", {"node_id": reply.body["node_ids"][0]}), 409)
+    assert_problem(
+        call("pool_node_delete", "DELETE", "/v1/node/{node_id}", {"node_id": reply.body["node_ids"][0]}), 409
+    )
 
 
 @pytest.mark.parametrize(
@@ -244,7 +252,8 @@ def test_clusters_lifecycle_and_the_409_rule(aws_env):
     assert deleted.status == 200 and sorted(deleted.body["node_ids"]) == sorted([a, b])
     for node_id in (a, b):
         assert (
-            call("pool_node_describe", "GET", "/v1/node/{node_id}", {"node_id": node_id}).body["node_status"] == "AVAILABLE"
+            call("pool_node_describe", "GET", "/v1/node/{node_id}", {"node_id": node_id}).body["node_status"]
+            == "AVAILABLE"
         )
     assert call("pool_node_delete", "DELETE", "/v1/node/{node_id}", {"node_id": a}).status == 200
     assert_problem(call("pool_cluster_describe", "GET", "/v1/cluster/{cluster_id}", {"cluster_id": cid}), 404)

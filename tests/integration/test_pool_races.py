@@ -35,7 +35,9 @@ def test_delete_and_add_to_cluster_never_both_succeed(aws_env):
         outcomes = [(d.result(), a.result()) for d, a in zip(deletes, adds, strict=True)]
 
     members = set(
-        call("pool_cluster_nodes_get", "GET", "/v1/cluster/{cluster_id}/nodes", {"cluster_id": cid}).body["worker_node_ids"]
+        call("pool_cluster_nodes_get", "GET", "/v1/cluster/{cluster_id}/nodes", {"cluster_id": cid}).body[
+            "worker_node_ids"
+        ]
     )
     for node_id, (deleted, added) in zip(node_ids, outcomes, strict=True):
         assert not (deleted == 200 and added == 201), f"{node_id} was deleted and added"
