@@ -17,7 +17,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from nodeplane.network.chainops import PureArg, TxOutcome
+from nodeplane.network.chainops import BeforeSubmit, GasOptions, Lookup, PureArg, TxOutcome
 from tests.support.network import chain_event, inner
 
 
@@ -82,6 +82,11 @@ class FakeChain:
             self.crash_after[name] -= 1
             raise ConnectionError(f"{name}: connection reset after submission")
 
+    def lookup(self, digest: str) -> Lookup:
+        with self._lock:
+            events = [e for e in self.log if e["id"]["txDigest"] == digest]
+        return Lookup(TxOutcome(digest=digest, events=events) if events else None, final=True)
+
     def events_since(self, cursor: str | None, limit: int) -> tuple[list[dict[str, Any]], str | None]:
         start = int(cursor or 0)
         page = self.log[start : start + limit]
@@ -128,7 +133,7 @@ class FakeChain:
 
     # --- the ChainOps port ------------------------------------------------------------------------------------
 
-    def register_node(self, operator: str) -> TxOutcome:
+    def register_node(self, operator: str, gas: GasOptions | None = None) -> TxOutcome:
         with self._lock:
             node = len(self.nodes) + 1
             self.nodes[node] = operator
@@ -137,7 +142,12 @@ class FakeChain:
         )
 
     def operator_calls(
-        self, operator: str, node_small_ids: list[int], function: str, pure: Sequence[PureArg]
+        self,
+        operator: str,
+        node_small_ids: list[int],
+        function: str,
+        pure: Sequence[PureArg],
+        gas: GasOptions | None = None,
     ) -> TxOutcome:
         self.calls[function] += 1
         return self._abort("ENotModelledByTheFake")  # subscriptions are seeded as events (tests/support/network.py)
@@ -146,7 +156,15 @@ class FakeChain:
         self.calls[function] += 1
         return self._abort("ENotModelledByTheFake")  # tasks are created with create_task
 
-    def buy_stack(self, *, task_small_id: int, num_compute_units: int, price_cap: int) -> TxOutcome:
+    def buy_stack(
+        self,
+        *,
+        task_small_id: int,
+        num_compute_units: int,
+        price_cap: int,
+        purchase_id: str | None = None,
+        before_submit: BeforeSubmit | None = None,
+    ) -> TxOutcome:
         with self._lock:
             self.calls["buy_stack"] += 1
             self.purchases.append({"task": task_small_id, "units": num_compute_units, "price_cap": price_cap})

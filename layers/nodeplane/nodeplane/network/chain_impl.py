@@ -12,7 +12,7 @@ from functools import lru_cache
 from typing import TYPE_CHECKING, Any, Protocol, TypeAlias
 
 from nodeplane.network import operators
-from nodeplane.network.chainops import PureArg, TxOutcome
+from nodeplane.network.chainops import BeforeSubmit, GasOptions, Lookup, PureArg, TxOutcome
 from nodeplane.settings import settings
 
 if TYPE_CHECKING:
@@ -65,7 +65,9 @@ class LedgerOps:
             coins = [c for c in self._owned(address, suffix) if c["fields"].get("balance", 0) >= need]
         return self.ledger.object_ref(coins[0]["object_id"])
 
-    def submit(self, signer: Signer, calls: Sequence[Call], *, attempts: int = 8) -> TxOutcome:
+    def submit(
+        self, signer: Signer, calls: Sequence[Call], *, attempts: int = 8, before_submit: BeforeSubmit | None = None
+    ) -> TxOutcome:
         """Build, sign and submit; a stale object version (another request used the coin) is retried."""
         from nodeplane.chain.ledger import TransactionRejected
         from nodeplane.chain.transactions import CallSpec, build_atoma_transaction
@@ -84,8 +86,13 @@ class LedgerOps:
                 gas_price=self.ledger.reference_gas_price(),
                 random_initial_shared_version=self.info["random_initial_shared_version"],
             )
+            signature = signer.sign_transaction(tx)
+            if before_submit is not None:
+                from nodeplane.chain.signatures import transaction_digest
+
+                before_submit(transaction_digest(tx))
             try:
-                result = self.ledger.submit(tx, [signer.sign_transaction(tx)])
+                result = self.ledger.submit(tx, [signature])
             except TransactionRejected as exc:
                 last = exc
                 continue
@@ -110,7 +117,15 @@ class LedgerOps:
 
     # -- ChainOps ---------------------------------------------------------------------------------------
 
-    def buy_stack(self, *, task_small_id: int, num_compute_units: int, price_cap: int) -> TxOutcome:
+    def buy_stack(
+        self,
+        *,
+        task_small_id: int,
+        num_compute_units: int,
+        price_cap: int,
+        purchase_id: str | None = None,
+        before_submit: BeforeSubmit | None = None,
+    ) -> TxOutcome:
         from nodeplane.chain.transactions import CallSpec
 
         buyer = operators.wallet("purchaser")
@@ -122,7 +137,14 @@ class LedgerOps:
                 "acquire_new_stack_entry", pure=[task_small_id, num_compute_units, price_cap], objects=[coin]
             )
 
-        return self.submit(buyer, [call])
+        return self.submit(buyer, [call], before_submit=before_submit)
+
+    def lookup(self, digest: str) -> Lookup:
+        # the in-process ledger applies a transaction within the submitting call: unknown now means never
+        result = self.ledger.transaction(digest)
+        if result is None:
+            return Lookup(None, final=True)
+        return Lookup(TxOutcome(result.digest, list(result.events), result.status == "success", result.error), True)
 
     def claim_funds_for_stacks(
         self, *, operator: str, node_small_id: int, stack_small_ids: list[int], units: list[int]
@@ -149,13 +171,18 @@ class LedgerOps:
 
     # -- operator and admin transactions ----------------------------------------------------------------
 
-    def register_node(self, operator: str) -> TxOutcome:
+    def register_node(self, operator: str, gas: GasOptions | None = None) -> TxOutcome:
         from nodeplane.chain.transactions import CallSpec
 
         return self.submit(operators.keypair(operator), [CallSpec("register_node_entry")])
 
     def operator_calls(
-        self, operator: str, node_small_ids: list[int], function: str, pure: Sequence[PureArg]
+        self,
+        operator: str,
+        node_small_ids: list[int],
+        function: str,
+        pure: Sequence[PureArg],
+        gas: GasOptions | None = None,
     ) -> TxOutcome:
         """One transaction with the same call for several of the operator's nodes (one digest)."""
         from nodeplane.chain.transactions import CallSpec

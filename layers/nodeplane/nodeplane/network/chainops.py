@@ -7,7 +7,7 @@ local ledger when none is configured). Tests may install a fake with :func:`use`
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -32,9 +32,51 @@ class TxOutcome:
         return None
 
 
+@dataclass(frozen=True)
+class Lookup:
+    """What the chain says of a transaction digest.
+
+    ``outcome`` is the executed transaction (ok or aborted), or None when the chain does not know the digest.
+    ``final`` is True when that answer can no longer change: the transaction executed, or it can never execute
+    (e.g. the gas coin version it spends has been consumed by another transaction).
+    """
+
+    outcome: TxOutcome | None
+    final: bool
+
+
+@dataclass(frozen=True)
+class GasOptions:
+    """The seed's optional gas fields of an operator transaction (`gas`, `gas_budget`, `gas_price`)."""
+
+    coin: str | None = None  # object id of one of the signer's SUI coins to pay gas with
+    budget: int | None = None  # MIST
+    price: int | None = None  # MIST per gas unit; at least the reference gas price
+
+
+# Called with a transaction's digest once it is signed and before it is submitted; if it raises, nothing is sent.
+BeforeSubmit = Callable[[str], None]
+
+
 class ChainOps(Protocol):
-    def buy_stack(self, *, task_small_id: int, num_compute_units: int, price_cap: int) -> TxOutcome:
-        """`db::acquire_new_stack_entry` paid by nodeplane's purchasing wallet; StackCreatedEvent inside."""
+    def buy_stack(
+        self,
+        *,
+        task_small_id: int,
+        num_compute_units: int,
+        price_cap: int,
+        purchase_id: str | None = None,
+        before_submit: BeforeSubmit | None = None,
+    ) -> TxOutcome:
+        """`db::acquire_new_stack_entry` paid by nodeplane's purchasing wallet; StackCreatedEvent inside.
+
+        ``purchase_id`` names the purchase (the saga's intent): two purchases never build the same transaction.
+        ``before_submit`` lets the caller record the digest durably before any money can move on chain.
+        """
+        ...
+
+    def lookup(self, digest: str) -> Lookup:
+        """The chain's answer for a digest recorded before submission (a purchase whose response was lost)."""
         ...
 
     def claim_funds_for_stacks(
@@ -63,12 +105,17 @@ class ChainOps(Protocol):
         """Chain events in order after ``cursor`` (Sui JSON shape) and the next cursor."""
         ...
 
-    def register_node(self, operator: str) -> TxOutcome:
+    def register_node(self, operator: str, gas: GasOptions | None = None) -> TxOutcome:
         """`db::register_node_entry` signed by the operator's key; NodeRegisteredEvent inside."""
         ...
 
     def operator_calls(
-        self, operator: str, node_small_ids: list[int], function: str, pure: Sequence[PureArg]
+        self,
+        operator: str,
+        node_small_ids: list[int],
+        function: str,
+        pure: Sequence[PureArg],
+        gas: GasOptions | None = None,
     ) -> TxOutcome:
         """One transaction with the same `db::<function>` call for each of the operator's nodes (its badge first)."""
         ...
