@@ -2,7 +2,7 @@
 
 from typing import Annotated
 
-from nodeplane.api import handler, http_resolver, problems, tenant
+from nodeplane.api import documented, handler, http_resolver, tenant
 from nodeplane.pool import clusters
 from nodeplane.pool.models.clusters import ClusterDeleteResponse
 
@@ -11,7 +11,13 @@ from aws_lambda_powertools.event_handler.openapi.params import Query
 app = http_resolver()
 
 
-@app.delete("/v1/cluster/<cluster_id>", summary="Delete a cluster", tags=["clusters"], responses=problems(404, 409))
+@app.delete(
+    "/v1/cluster/<cluster_id>",
+    summary="Delete a cluster",
+    tags=["clusters"],
+    description=__doc__,
+    responses=documented("problem", 200, "The cluster was deleted; its nodes are back in the pool", 404, 409),
+)
 def delete_cluster(cluster_id: str, propagate: Annotated[bool | None, Query()] = None) -> ClusterDeleteResponse:
     released = clusters.delete(tenant(app), cluster_id)
     return ClusterDeleteResponse(cluster_id=cluster_id, node_ids=released)

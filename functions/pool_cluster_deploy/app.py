@@ -1,6 +1,6 @@
 """POST /v1/cluster/{cluster_id}/deploy."""
 
-from nodeplane.api import handler, http_resolver, problems, tenant
+from nodeplane.api import documented, handler, http_resolver, tenant
 from nodeplane.pool import clusters
 from nodeplane.pool.models.clusters import ClusterDeployResponse
 
@@ -12,7 +12,8 @@ app = http_resolver()
     status_code=202,
     summary="Deploy a cluster",
     tags=["clusters"],
-    responses=problems(404, 409),
+    description=__doc__,
+    responses=documented("problem", 202, "Deployment started", 404, 409),
 )
 def deploy_cluster(cluster_id: str) -> ClusterDeployResponse:
     clusters.deploy(tenant(app), cluster_id)

@@ -1,13 +1,19 @@
 """GET /v1/cluster/{cluster_id}."""
 
-from nodeplane.api import handler, http_resolver, problems, tenant
+from nodeplane.api import documented, handler, http_resolver, tenant
 from nodeplane.pool import clusters
 from nodeplane.pool.models.clusters import ClusterResponse
 
 app = http_resolver()
 
 
-@app.get("/v1/cluster/<cluster_id>", summary="Describe a cluster", tags=["clusters"], responses=problems(404))
+@app.get(
+    "/v1/cluster/<cluster_id>",
+    summary="Describe a cluster",
+    tags=["clusters"],
+    description=__doc__,
+    responses=documented("problem", 200, "The cluster", 404),
+)
 def describe_cluster(cluster_id: str) -> ClusterResponse:
     return ClusterResponse.model_validate({"cluster": clusters.describe(tenant(app), cluster_id)})
 

@@ -1,6 +1,6 @@
 """DELETE /v1/cluster/{cluster_id}/nodes/{node_id}: the node goes back to the pool."""
 
-from nodeplane.api import handler, http_resolver, problems, tenant
+from nodeplane.api import documented, handler, http_resolver, tenant
 from nodeplane.pool import clusters
 from nodeplane.pool.models.clusters import ClusterNodeRemoveResponse
 
@@ -12,7 +12,8 @@ app = http_resolver()
     status_code=202,
     summary="Remove a node from a cluster",
     tags=["clusters"],
-    responses=problems(404, 409),
+    description=__doc__,
+    responses=documented("problem", 202, "The node is leaving the cluster", 404, 409),
 )
 def delete_node_from_cluster(cluster_id: str, node_id: str) -> ClusterNodeRemoveResponse:
     clusters.remove_node(tenant(app), cluster_id, node_id)

@@ -2,7 +2,7 @@
 
 from typing import Annotated
 
-from nodeplane.api import handler, http_resolver, problems, tenant
+from nodeplane.api import documented, handler, http_resolver, tenant
 from nodeplane.pool import clusters
 from nodeplane.pool.models.clusters import ClusterAddNodeRequest, ClusterNodesResponse
 
@@ -16,7 +16,8 @@ app = http_resolver()
     status_code=201,
     summary="Add nodes to a cluster",
     tags=["clusters"],
-    responses=problems(400, 404, 409, 422),
+    description=__doc__,
+    responses=documented("problem", 201, "The nodes were added", 400, 404, 409, 422),
 )
 def add_nodes(cluster_id: str, request: Annotated[ClusterAddNodeRequest, Body()]) -> ClusterNodesResponse:
     pairs = [(n.node_id, n.node_role) for n in request.nodes_to_add]

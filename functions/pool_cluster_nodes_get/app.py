@@ -1,6 +1,6 @@
 """GET /v1/cluster/{cluster_id}/nodes."""
 
-from nodeplane.api import handler, http_resolver, problems, tenant
+from nodeplane.api import documented, handler, http_resolver, tenant
 from nodeplane.pool import clusters
 from nodeplane.pool.models.clusters import ClusterNodesResponse
 
@@ -11,7 +11,8 @@ app = http_resolver()
     "/v1/cluster/<cluster_id>/nodes",
     summary="The nodes of a cluster",
     tags=["clusters"],
-    responses=problems(404),
+    description=__doc__,
+    responses=documented("problem", 200, "The cluster's nodes by role", 404),
 )
 def get_nodes(cluster_id: str) -> ClusterNodesResponse:
     return ClusterNodesResponse.model_validate(clusters.nodes_of(tenant(app), cluster_id))

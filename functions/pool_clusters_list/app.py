@@ -2,7 +2,7 @@
 
 from typing import Annotated
 
-from nodeplane.api import handler, http_resolver, problems, tenant
+from nodeplane.api import documented, handler, http_resolver, tenant
 from nodeplane.pool import clusters
 from nodeplane.pool.models import ClusterStatus
 from nodeplane.pool.models.clusters import ClustersListResponse
@@ -12,7 +12,13 @@ from aws_lambda_powertools.event_handler.openapi.params import Query
 app = http_resolver()
 
 
-@app.get("/v1/clusters", summary="List clusters", tags=["clusters"], responses=problems(400, 422))
+@app.get(
+    "/v1/clusters",
+    summary="List clusters",
+    tags=["clusters"],
+    description=__doc__,
+    responses=documented("problem", 200, "The caller's clusters", 400, 422),
+)
 def list_clusters(
     cluster_status: Annotated[ClusterStatus | None, Query()] = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 100,

@@ -1,13 +1,19 @@
 """GET /v1/node/{node_id}: one node, cloud or self-managed."""
 
-from nodeplane.api import handler, http_resolver, problems, tenant
+from nodeplane.api import documented, handler, http_resolver, tenant
 from nodeplane.pool import nodes
 from nodeplane.pool.models.nodes import CloudNode, SelfManagedNode
 
 app = http_resolver()
 
 
-@app.get("/v1/node/<node_id>", summary="Describe a node", tags=["nodes"], responses=problems(404))
+@app.get(
+    "/v1/node/<node_id>",
+    summary="Describe a node",
+    tags=["nodes"],
+    description=__doc__,
+    responses=documented("problem", 200, "A single node (self-managed or cloud)", 404),
+)
 def describe_node(node_id: str) -> CloudNode | SelfManagedNode:
     node = nodes.describe(tenant(app), node_id)
     model = CloudNode if node["node_type"] == "CLOUD" else SelfManagedNode

@@ -2,13 +2,13 @@
 
 from typing import Annotated
 
-from nodeplane.api import handler, http_resolver, problems, tenant
+from nodeplane.api import documented, handler, http_resolver, tenant
 from nodeplane.pool import nodes
 from nodeplane.pool.models.nodes import NodeImportResponse, NodeImportSshRequest
 
 from aws_lambda_powertools.event_handler.openapi.params import Body
 
-app = http_resolver()
+app = http_resolver(invalid=400)
 
 
 @app.post(
@@ -16,7 +16,8 @@ app = http_resolver()
     status_code=201,
     summary="Import a self-managed node over SSH",
     tags=["nodes"],
-    responses=problems(400, 409, 422),
+    description=__doc__,
+    responses=documented("problem", 201, "Nodes successfully imported", 400, 409),
 )
 def import_ssh(request: Annotated[NodeImportSshRequest, Body()]) -> NodeImportResponse:
     node_id = nodes.import_ssh(tenant(app), request)

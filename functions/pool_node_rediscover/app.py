@@ -1,6 +1,6 @@
 """POST /v1/node/{node_id}/discover: run SSH discovery again for a self-managed node."""
 
-from nodeplane.api import handler, http_resolver, problems, tenant
+from nodeplane.api import documented, handler, http_resolver, tenant
 from nodeplane.pool import nodes
 from nodeplane.pool.models.nodes import NodeImportResponse
 
@@ -12,7 +12,8 @@ app = http_resolver()
     status_code=202,
     summary="Discover a self-managed node again",
     tags=["nodes"],
-    responses=problems(404, 409),
+    description=__doc__,
+    responses=documented("problem", 202, "Discovery queued again", 404, 409),
 )
 def rediscover_node(node_id: str) -> NodeImportResponse:
     nodes.rediscover(tenant(app), node_id)

@@ -2,13 +2,13 @@
 
 from typing import Annotated
 
-from nodeplane.api import handler, http_resolver, problems
+from nodeplane.api import documented, handler, http_resolver
 from nodeplane.pool import nodes
 from nodeplane.pool.models.nodes import NodeSelfRegisterRequest, NodeSelfRegisterResponse
 
 from aws_lambda_powertools.event_handler.openapi.params import Body
 
-app = http_resolver()
+app = http_resolver(invalid=400)
 
 
 @app.post(
@@ -16,7 +16,8 @@ app = http_resolver()
     status_code=201,
     summary="Self-register a node",
     tags=["nodes"],
-    responses=problems(400, 401, 409, 422),
+    description=__doc__,
+    responses=documented("problem", 201, "The node joined the pool", 400, 401, 409),
 )
 def self_register_node(request: Annotated[NodeSelfRegisterRequest, Body()]) -> NodeSelfRegisterResponse:
     return NodeSelfRegisterResponse.model_validate(nodes.self_register(request))

@@ -2,7 +2,7 @@
 
 from typing import Annotated, Literal
 
-from nodeplane.api import handler, http_resolver, problems, tenant
+from nodeplane.api import documented, handler, http_resolver, tenant
 from nodeplane.pool import nodes
 from nodeplane.pool.models import NodeType
 from nodeplane.pool.models.nodes import NodesListResponse
@@ -13,7 +13,13 @@ from aws_lambda_powertools.event_handler.openapi.params import Query
 app = http_resolver()
 
 
-@app.get("/v1/nodes", summary="List the nodes of the pool", tags=["nodes"], responses=problems(400, 422))
+@app.get(
+    "/v1/nodes",
+    summary="List the nodes of the pool",
+    tags=["nodes"],
+    description=__doc__,
+    responses=documented("problem", 200, "List of nodes in the node pool", 400, 422),
+)
 def list_nodes(
     node_type: Annotated[NodeType | None, Query()] = None,
     provider: Annotated[str | None, Query(max_length=32, description="cloud nodes of this provider, e.g. aws")] = None,

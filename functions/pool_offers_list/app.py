@@ -2,17 +2,23 @@
 
 from typing import Annotated
 
-from nodeplane.api import handler, http_resolver, problems
+from nodeplane.api import documented, handler, http_resolver
 from nodeplane.pool import offers
 from nodeplane.pool.models import CloudProvider, CpuArch, CpuVendor, GpuVendor, PriceType
 from nodeplane.pool.models.offers import OffersListResponse
 
 from aws_lambda_powertools.event_handler.openapi.params import Query
 
-app = http_resolver()
+app = http_resolver(invalid=400)
 
 
-@app.get("/v1/offers", summary="List GPU offers", tags=["offers"], responses=problems(400, 422))
+@app.get(
+    "/v1/offers",
+    summary="List GPU offers",
+    tags=["offers"],
+    description=__doc__,
+    responses=documented("problem", 200, "One page of offers", 400),
+)
 def list_offers(
     cloud_provider: Annotated[CloudProvider | None, Query()] = None,
     provider: Annotated[str | None, Query(description="alias of cloud_provider")] = None,

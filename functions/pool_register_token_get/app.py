@@ -1,6 +1,6 @@
 """GET /v1/management/self-register-token: the current one-time register token."""
 
-from nodeplane.api import handler, http_resolver, problems, tenant
+from nodeplane.api import documented, handler, http_resolver, tenant
 from nodeplane.pool import agents
 from nodeplane.pool.models.nodes import SelfRegisterTokenResponse
 
@@ -11,7 +11,8 @@ app = http_resolver()
     "/v1/management/self-register-token",
     summary="Get the self-register token",
     tags=["nodes"],
-    responses=problems(404),
+    description=__doc__,
+    responses=documented("problem", 200, "The current register token", 404),
 )
 def get_self_register_token() -> SelfRegisterTokenResponse:
     return SelfRegisterTokenResponse(register_token=agents.current_register_token(tenant(app)))

@@ -2,7 +2,7 @@
 
 from typing import Annotated
 
-from nodeplane.api import handler, http_resolver, problems, tenant
+from nodeplane.api import documented, handler, http_resolver, tenant
 from nodeplane.pool import sshkeys
 from nodeplane.pool.models.sshkeys import SshKeyCreateRequest, SshKeyCreateResponse
 
@@ -16,7 +16,8 @@ app = http_resolver()
     status_code=201,
     summary="Add an SSH key",
     tags=["ssh-keys"],
-    responses=problems(400, 409, 422),
+    description=__doc__,
+    responses=documented("problem", 201, "The key was stored", 400, 409, 422),
 )
 def add_ssh_key(request: Annotated[SshKeyCreateRequest, Body()]) -> SshKeyCreateResponse:
     key_id = sshkeys.add(tenant(app), request.name, request.private_key_b64, request.scope)

@@ -1,6 +1,6 @@
-"""DELETE /v1/management/ssh-key/{ssh_key_id}."""
+"""DELETE /v1/management/ssh-key/{ssh_key_id}: forget one of the caller's SSH keys (204, no body)."""
 
-from nodeplane.api import handler, http_resolver, problems, tenant
+from nodeplane.api import errors, handler, http_resolver, tenant
 from nodeplane.pool import sshkeys
 
 from aws_lambda_powertools.event_handler import Response
@@ -12,7 +12,8 @@ app = http_resolver()
     "/v1/management/ssh-key/<ssh_key_id>",
     summary="Delete an SSH key",
     tags=["ssh-keys"],
-    responses={204: {"description": "Deleted"}, **problems(404)},
+    description=__doc__,
+    responses={204: {"description": "The key was deleted", "content": {}}, **errors("problem", 404)},
 )
 def delete_ssh_key(ssh_key_id: str) -> Response[None]:
     sshkeys.delete(tenant(app), ssh_key_id)

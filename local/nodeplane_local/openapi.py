@@ -3,15 +3,26 @@
 from __future__ import annotations
 
 import json
+from importlib.metadata import version
 from pathlib import Path
 from typing import Any
 
+from nodeplane.api.envelopes import Envelope, error_schemas
 from nodeplane_local.functions import Function
 from nodeplane_local.template import HttpRoute
 
 TITLE = "nodeplane"
-VERSION = "1.0.0"
+VERSION = version("nodeplane")
 SCHEME = "bearerAuth"
+# Powertools documents these on every operation; each operation documents the statuses it really answers instead
+GENERIC_SCHEMAS = ("HTTPValidationError", "ResponseValidationError", "ValidationError")
+# What the HttpApi JWT authorizer answers before a function runs (API Gateway's own body)
+GATEWAY_ERROR = {
+    "type": "object",
+    "properties": {"message": {"type": "string"}},
+    "required": ["message"],
+    "title": "GatewayError",
+}
 
 
 class OpenAPIConflict(Exception):
@@ -36,6 +47,7 @@ def merge_openapi(
         if app is None or not hasattr(app, "get_openapi_json_schema"):
             raise OpenAPIConflict(f"{logical}: its handler module has no Powertools resolver named `app`")
         schema = json.loads(app.get_openapi_json_schema(title=TITLE, version=VERSION))
+        _envelope_server_errors(schema, app.context.get("envelope", "problem"))
         for path, operations in (schema.get("paths") or {}).items():
             for method, operation in operations.items():
                 if (path, method) in owner:
@@ -48,8 +60,39 @@ def merge_openapi(
                 if name in target and target[name] != item:
                     raise OpenAPIConflict(f"components.{section}.{name} differs between functions ({logical})")
                 target[name] = item
+    _drop_generic_responses(doc)
     _document_auth(doc, routes)
     return doc
+
+
+def _envelope_server_errors(schema: dict[str, Any], envelope: Envelope) -> None:
+    """A 500 is answered in the API's own envelope (the resolver's error handler), not Powertools' shape."""
+    content_type, name, schemas = error_schemas(envelope)
+    for operations in (schema.get("paths") or {}).values():
+        for operation in operations.values():
+            answer = operation.get("responses", {}).get("500")
+            if answer and "ResponseValidationError" in json.dumps(answer):
+                operation["responses"]["500"] = {
+                    "description": "Internal Server Error",
+                    "content": {content_type: {"schema": {"$ref": f"#/components/schemas/{name}"}}},
+                }
+    schema.setdefault("components", {}).setdefault("schemas", {}).update(schemas)
+
+
+def _drop_generic_responses(doc: dict[str, Any]) -> None:
+    """Remove Powertools' generic 422/500 bodies where an operation does not answer them in that shape."""
+    for operations in doc["paths"].values():
+        for operation in operations.values():
+            responses = operation.get("responses", {})
+            for status in list(responses):
+                text = json.dumps(responses[status])
+                if any(f"/{name}" in text for name in GENERIC_SCHEMAS):
+                    del responses[status]
+    schemas = doc["components"].get("schemas", {})
+    text = json.dumps(doc["paths"])
+    for name in GENERIC_SCHEMAS:
+        if f"/{name}" not in text:
+            schemas.pop(name, None)
 
 
 def _document_auth(doc: dict[str, Any], routes: list[HttpRoute]) -> None:
@@ -67,6 +110,19 @@ def _document_auth(doc: dict[str, Any], routes: list[HttpRoute]) -> None:
             operation = doc["paths"].get(path, {}).get(method.lower())
             if operation is not None and "security" not in operation:
                 operation["security"] = [] if route.authorizer is None else [{scheme: list(route.scopes)}]
+            if operation is not None and route.authorizer is not None:
+                denied = {"401": "No or an invalid bearer token"} | ({"403": "Missing scope"} if route.scopes else {})
+                for status, text in denied.items():
+                    operation["responses"].setdefault(status, _gateway_error(text))
+    if any(r.authorizer is not None for r in routes):
+        doc["components"].setdefault("schemas", {})["GatewayError"] = GATEWAY_ERROR
+
+
+def _gateway_error(description: str) -> dict[str, Any]:
+    return {
+        "description": f"{description} (answered by the HttpApi JWT authorizer)",
+        "content": {"application/json": {"schema": {"$ref": "#/components/schemas/GatewayError"}}},
+    }
 
 
 SWAGGER_FILES = {

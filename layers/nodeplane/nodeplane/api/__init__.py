@@ -6,8 +6,19 @@
 - ``auth``: routes outside that authorizer verify a bearer token themselves.
 """
 
-from nodeplane.api.envelopes import Envelope, error_body, error_response, problems
+from nodeplane.api.envelopes import Envelope, documented, error_body, error_response, errors, problems
 from nodeplane.api.identity import claims, tenant
 from nodeplane.api.resolver import handler, http_resolver
 
-__all__ = ["Envelope", "claims", "error_body", "error_response", "handler", "http_resolver", "problems", "tenant"]
+__all__ = [
+    "Envelope",
+    "claims",
+    "documented",
+    "error_body",
+    "error_response",
+    "errors",
+    "handler",
+    "http_resolver",
+    "problems",
+    "tenant",
+]

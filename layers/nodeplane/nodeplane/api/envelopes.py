@@ -18,11 +18,18 @@ Envelope = Literal["problem", "atoma", "daemon"]
 _TITLES = {
     400: "Bad Request",
     401: "Unauthorized",
+    402: "Payment Required",
+    403: "Forbidden",
     404: "Not Found",
+    409: "Conflict",
     413: "Content Too Large",
     415: "Unsupported Media Type",
     422: "Unprocessable Content",
+    423: "Locked",
+    429: "Too Many Requests",
     500: "Internal Server Error",
+    502: "Bad Gateway",
+    503: "Service Unavailable",
 }
 _ATOMA_CODES = {
     400: "REQUEST_ERROR",
@@ -96,12 +103,71 @@ class ProblemResponse(BaseModel):
     detail: Problem
 
 
+class AtomaErrorDetail(BaseModel):
+    model_config = ConfigDict(defer_build=True)
+
+    code: str
+    message: str
+
+
+class AtomaError(BaseModel):
+    """The `/proxy` error body, as the Atoma proxy answers: ``{"error": {"code", "message"}}``."""
+
+    model_config = ConfigDict(defer_build=True)
+
+    error: AtomaErrorDetail
+
+
+class DaemonError(BaseModel):
+    """The `/daemon` error body, as the node daemon documents it: ``{"error": "..."}``."""
+
+    model_config = ConfigDict(defer_build=True)
+
+    error: str
+
+
+_ERROR_MODELS: dict[str, tuple[str, type[BaseModel]]] = {
+    "problem": ("application/problem+json", ProblemResponse),
+    "atoma": ("application/json", AtomaError),
+    "daemon": ("application/json", DaemonError),
+}
+
+
 def problems(*statuses: int) -> dict[int | str, Any]:
     """OpenAPI ``responses`` entries for the error statuses a `/v1` route can answer."""
+    return errors("problem", *statuses)
+
+
+def errors(envelope: Envelope, *statuses: int) -> dict[int | str, Any]:
+    """OpenAPI ``responses`` entries for error statuses, each in the envelope of the API (and 500, always)."""
+    content_type, model = _ERROR_MODELS[envelope]
     return {
-        status: {
-            "description": _TITLES.get(status, "Error"),
-            "content": {"application/problem+json": {"model": ProblemResponse}},
-        }
-        for status in statuses
+        status: {"description": _TITLES.get(status, "Error"), "content": {content_type: {"model": model}}}
+        for status in sorted({*statuses, 500})
     }
+
+
+def documented(
+    envelope: Envelope,
+    status: int,
+    description: str,
+    *error_statuses: int,
+    headers: dict[str, str] | None = None,
+) -> dict[int | str, Any]:
+    """Every response of an operation: its success (schema from the handler's return type, ``headers`` named
+    with a description each) and its errors in the API's envelope."""
+    success: dict[str, Any] = {"description": description}
+    if headers:
+        success["headers"] = {
+            name: {"description": text, "schema": {"type": "string"}} for name, text in headers.items()
+        }
+    return {status: success, **errors(envelope, *error_statuses)}
+
+
+def error_schemas(envelope: Envelope) -> tuple[str, str, dict[str, Any]]:
+    """The error body of an API for an OpenAPI document: (content type, schema name, component schemas)."""
+    content_type, model = _ERROR_MODELS[envelope]
+    schema = model.model_json_schema(ref_template="#/components/schemas/{model}")
+    schemas = schema.pop("$defs", {})
+    schemas[model.__name__] = schema
+    return content_type, model.__name__, schemas

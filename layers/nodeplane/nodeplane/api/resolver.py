@@ -17,8 +17,8 @@ from nodeplane.settings import settings
 logger = logging.getLogger("nodeplane.api")
 
 
-def _describe(errors: list[dict[str, Any]]) -> tuple[int, str]:
-    """Turn pydantic errors into one readable sentence; malformed JSON is a 400, the rest 422."""
+def _describe(errors: list[dict[str, Any]], invalid: int) -> tuple[int, str]:
+    """Turn pydantic errors into one readable sentence; malformed JSON and path ids are 400, the rest ``invalid``."""
     if any(e.get("type") == "json_invalid" for e in errors):
         err = next(e for e in errors if e.get("type") == "json_invalid")
         return 400, f"request body is not valid JSON ({err.get('ctx', {}).get('error', 'decode error')})"
@@ -26,13 +26,24 @@ def _describe(errors: list[dict[str, Any]]) -> tuple[int, str]:
     for e in errors[:10]:
         loc = ".".join(str(p) for p in e.get("loc", ()) if p != "body") or "body"
         parts.append(f"{loc}: {e.get('msg', e.get('type', 'invalid'))}")
-    return 422, "; ".join(parts)
+    # a path that names no resource is a malformed request, whatever the operation answers for a bad body
+    if all(e.get("loc", ("",))[0] == "path" for e in errors):
+        invalid = 400
+    return invalid, "; ".join(parts)
 
 
-def http_resolver(envelope: Envelope = "problem") -> APIGatewayHttpResolver:
-    """A resolver with request validation, bounded bodies and every error in ``envelope``."""
+def http_resolver(
+    envelope: Envelope = "problem", *, invalid: int = 422, invalid_code: str | None = None
+) -> APIGatewayHttpResolver:
+    """A resolver with request validation, bounded bodies and every error in ``envelope``.
+
+    ``invalid`` is the status a request that fails validation gets (each function serves one operation, so
+    this is the operation's own: 400 where its contract lists 400, 422 where it lists 422); ``invalid_code``
+    replaces the envelope's default code for it (the Atoma registration's ``InvalidBody``).
+    """
     app = APIGatewayHttpResolver(enable_validation=True, response_validation_error_http_code=500)
     app.context["envelope"] = envelope
+    app.context["invalid"] = invalid
 
     @app.exception_handler(DomainError)
     def _domain(exc: DomainError) -> Response[Any]:
@@ -40,8 +51,8 @@ def http_resolver(envelope: Envelope = "problem") -> APIGatewayHttpResolver:
 
     @app.exception_handler(RequestValidationError)
     def _invalid(exc: RequestValidationError) -> Response[Any]:
-        status, detail = _describe(list(exc.errors()))
-        return error_response(app, envelope, status, detail)
+        status, detail = _describe(list(exc.errors()), invalid)
+        return error_response(app, envelope, status, detail, code=invalid_code if status == invalid else None)
 
     @app.not_found
     def _not_found(exc: Exception) -> Response[Any]:
