@@ -21,7 +21,7 @@ app = http_resolver(invalid=400)
 )
 def import_node_from_offer(
     offer_id: str,
-    hostname: Annotated[str | None, Query(max_length=200, pattern=r"^[A-Za-z0-9][A-Za-z0-9.\-_]*$")] = None,
+    hostname: Annotated[str | None, Query(max_length=200, pattern=r"^(|[A-Za-z0-9][A-Za-z0-9.\-_]*)$")] = None,
     amount: Annotated[int, Query(ge=1, le=nodes.MAX_IMPORT_AMOUNT)] = 1,
 ) -> NodeImportResponse:
     ids = nodes.import_from_offer(tenant(app), offer_id, hostname or None, amount)

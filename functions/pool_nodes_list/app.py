@@ -1,4 +1,5 @@
-"""GET /v1/nodes: the caller's node pool, one page at a time."""
+"""GET /v1/nodes: all the caller's nodes (filtered by type or provider), or one page of them with ``limit`` and
+``cursor``; ``total`` and the ``X-Total-Count`` header count every matching node."""
 
 from typing import Annotated, Literal
 
@@ -18,15 +19,25 @@ app = http_resolver()
     summary="List the nodes of the pool",
     tags=["nodes"],
     description=__doc__,
-    responses=documented("problem", 200, "List of nodes in the node pool", 400, 422),
+    responses=documented(
+        "problem",
+        200,
+        "List of nodes in the node pool",
+        400,
+        422,
+        headers={
+            "X-Total-Count": "Total number of nodes matching the filters",
+            "X-Next-Cursor": "The cursor of the next page (only when one page was asked for and more remain)",
+        },
+    ),
 )
 def list_nodes(
     node_type: Annotated[NodeType | None, Query()] = None,
     provider: Annotated[str | None, Query(max_length=32, description="cloud nodes of this provider, e.g. aws")] = None,
     sort_field: Annotated[Literal["CREATED_AT", "HOSTNAME"], Query()] = "CREATED_AT",
     order_by: Annotated[Literal["ASC", "DESC"], Query()] = "ASC",
-    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
-    cursor: Annotated[str | None, Query(max_length=1024)] = None,
+    limit: Annotated[int | None, Query(ge=1, le=1000, description="one page of this many nodes")] = None,
+    cursor: Annotated[str | None, Query(max_length=1024, description="the next page (next_cursor)")] = None,
 ) -> Response[NodesListResponse]:
     page, total, next_cursor = nodes.list_nodes(
         tenant(app),

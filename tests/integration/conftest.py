@@ -1,3 +1,5 @@
-"""Fixtures for the SSH discovery tests: a real sshd shared by the session, and a fresh one per test."""
+"""Fixtures for the SSH discovery tests: a real sshd shared by the session, a fresh one per test, and a scripted
+inspector for discovery's state machine."""
 
+from tests.support.discovery import script  # noqa: F401  (pytest fixture)
 from tests.support.sshd import fresh_sshd, sshd_server  # noqa: F401  (pytest fixtures)

@@ -24,7 +24,8 @@ def test_offers_filters_and_metadata(aws_env):
     assert len(page.body["offers"]) == 5 and page.body["total"] > 5 and page.body["next_cursor"]
     nxt = call("pool_offers_list", "GET", "/v1/offers", query={"page_size": 5, "cursor": page.body["next_cursor"]})
     assert {o["id"] for o in nxt.body["offers"]}.isdisjoint({o["id"] for o in page.body["offers"]})
-    assert_problem(call("pool_offers_list", "GET", "/v1/offers", query={"gpu_vendor": "nvidia-ish"}), 422)
+    # get_offers declares 400 (not 422) for a bad request
+    assert_problem(call("pool_offers_list", "GET", "/v1/offers", query={"gpu_vendor": "nvidia-ish"}), 400)
 
 
 def test_import_from_offer_list_describe_delete(aws_env):
@@ -53,7 +54,7 @@ def test_unknown_offer_and_bad_amount(aws_env):
         {"offer_id": offer["id"]},
         query={"amount": 0},
     )
-    assert_problem(bad, 422)
+    assert_problem(bad, 400)  # import_node_from_offer declares 400
     assert call("pool_nodes_list", "GET", "/v1/nodes").body["total"] == 0
 
 
@@ -135,13 +136,13 @@ def test_import_ssh_is_pending_and_enqueues_discovery(aws_env):
     "body,status",
     [
         ('{"hostname": "x"', 400),
-        ({"hostname": "x", "endpoint": "h:22", "username": "u"}, 422),
-        ({"hostname": 5, "endpoint": "h:22", "username": "u", "ssh_key_id": "k"}, 422),
+        ({"hostname": "x", "endpoint": "h:22", "username": "u"}, 400),
+        ({"hostname": 5, "endpoint": "h:22", "username": "u", "ssh_key_id": "k"}, 400),
         ({"hostname": "x", "endpoint": "h:99999", "username": "u", "ssh_key_id": "k"}, 400),
         ({"hostname": "x", "endpoint": "h:22", "username": "u", "ssh_key_id": "unknown"}, 400),
         (
             {"hostname": "x", "endpoint": "h:22", "username": "u", "ssh_key_id": "k", "price_per_hour": "1"},
-            422,
+            400,
         ),
     ],
 )
@@ -257,7 +258,7 @@ def test_clusters_lifecycle_and_the_409_rule(aws_env):
         )
     assert call("pool_node_delete", "DELETE", "/v1/node/{node_id}", {"node_id": a}).status == 200
     assert_problem(call("pool_cluster_describe", "GET", "/v1/cluster/{cluster_id}", {"cluster_id": cid}), 404)
-    assert_problem(call("pool_cluster_create", "POST", "/v1/clusters", body={"name": "x", "cluster_type": "NOPE"}), 422)
+    assert_problem(call("pool_cluster_create", "POST", "/v1/clusters", body={"name": "x", "cluster_type": "NOPE"}), 400)
 
 
 def test_list_filters_sorting_and_paging(aws_env):

@@ -135,14 +135,16 @@ def _finish(tenant: str, node_id: str, lease: str, status: str, inspection: Any)
 
 
 def _release_for_retry(tenant: str, node_id: str, lease: str, reason: str) -> bool:
+    """Back to PENDING for another attempt; the reason shows on the node at once (describe), not only at the
+    deadline."""
     try:
         store.transact(
             [
                 store.update(
                     items.tenant_pk(tenant),
                     items.node_sk(node_id),
-                    "SET #status = :pending, last_discovery_error = :reason, last_enqueued_at = :now "
-                    "REMOVE discovery_lease, discovery_lease_until",
+                    "SET #status = :pending, last_discovery_error = :reason, failure_reason = :shown, "
+                    "last_enqueued_at = :now REMOVE discovery_lease, discovery_lease_until",
                     condition="#status = :discovering AND #lease = :lease",
                     names={"#status": "node_status", "#lease": "discovery_lease"},
                     values={
@@ -150,6 +152,7 @@ def _release_for_retry(tenant: str, node_id: str, lease: str, reason: str) -> bo
                         ":discovering": "DISCOVERING",
                         ":lease": lease,
                         ":reason": reason,
+                        ":shown": f"the last discovery attempt failed: {reason}; retrying until the deadline",
                         ":now": clock.now(),
                     },
                 )
@@ -168,8 +171,8 @@ def discover(tenant: str, node_id: str, attempt: int = 0) -> Outcome:
     if not node or node.get("node_status") not in ("PENDING", "DISCOVERING"):
         return Outcome(node_id, "SKIPPED", "node is gone or already discovered")
     if float(node.get("discovery_deadline", 0)) <= clock.now():
-        _fail(tenant, node_id, _deadline_reason())
-        return Outcome(node_id, "FAILED", _deadline_reason())
+        _fail(tenant, node_id, _deadline_reason(node))
+        return Outcome(node_id, "FAILED", _deadline_reason(node))
     lease = secrets.token_hex(8)
     node = _take_lease(tenant, node_id, lease)
     if node is None:
@@ -207,9 +210,12 @@ def discover(tenant: str, node_id: str, attempt: int = 0) -> Outcome:
     return Outcome(node_id, status, "; ".join(inspection.warnings))
 
 
-def _deadline_reason() -> str:
+def _deadline_reason(node: dict[str, Any]) -> str:
     minutes = settings().discovery_deadline_seconds // 60
-    return f"discovery did not complete within {minutes} minutes of the import"
+    last = node.get("last_discovery_error")
+    return f"discovery did not complete within {minutes} minutes of the import" + (
+        f" (last attempt: {last})" if last else ""
+    )
 
 
 def sweep(limit: int = 100) -> dict[str, int]:
@@ -223,7 +229,7 @@ def sweep(limit: int = 100) -> dict[str, int]:
         )
         for item in page:
             if float(item.get("discovery_deadline", 0)) <= now:
-                failed += _fail(item["tenant"], item["id"], _deadline_reason())
+                failed += _fail(item["tenant"], item["id"], _deadline_reason(item))
             elif (
                 item.get("node_status") == "PENDING"
                 and now - float(item.get("last_enqueued_at") or item.get("discovery_enqueued_at") or 0)

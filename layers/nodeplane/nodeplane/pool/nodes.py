@@ -15,6 +15,9 @@ from nodeplane.settings import settings
 from nodeplane.store.dynamo import TransactionFailed
 
 MAX_IMPORT_AMOUNT = 50
+MAX_TRANSACTION_ITEMS = 100  # DynamoDB's limit for one TransactWriteItems call
+DEFAULT_PAGE_SIZE = 100  # a page when the caller pages (cursor without limit)
+LIST_PAGE_ITEMS = 1000  # nodes per Query when listing the whole pool (well under DynamoDB's 1 MB page)
 _ENDPOINT = re.compile(r"^(?:\[(?P<v6>[0-9A-Fa-f:.]+)\]|(?P<host>[A-Za-z0-9.\-_]+))(?::(?P<port>\d{1,5}))?$")
 
 NODE_FIELDS_CLOUD = ("provider", "region", "availability_zone", "instance_type", "offer_id")
@@ -71,13 +74,34 @@ def _claim_hostname(tenant: str, hostname: str, node_id: str) -> store.Op:
 
 
 def _insert(nodes: list[dict[str, Any]]) -> None:
-    ops: list[store.Op] = []
-    for node in nodes:
-        ops.append(store.put(node, condition="attribute_not_exists(pk)", label=f"node:{node['id']}"))
-        ops.append(_claim_hostname(node["tenant"], node["hostname"], node["id"]))
-    # one counter update per import keeps the transaction small and the totals exact
+    """Write new nodes, their hostname claims and the tenant's counters; nothing is written if a name is taken."""
+    claims = [_claim_hostname(node["tenant"], node["hostname"], node["id"]) for node in nodes]
+    puts = [store.put(node, condition="attribute_not_exists(pk)", label=f"node:{node['id']}") for node in nodes]
+    # one counter update per import keeps the transactions small and the totals exact
     delta = _counter_delta(nodes[0], len(nodes))
-    ops.append(delta)
+    if len(claims) + len(puts) + 1 <= MAX_TRANSACTION_ITEMS:
+        _claim_or_conflict([*puts, *claims, delta])
+        return
+    # Too many for one transaction: claim every name first (all or none), then write the nodes with the counters.
+    # Node ids are fresh UUIDs, so the second write fails only if DynamoDB does; the claims are then released.
+    _claim_or_conflict(claims)
+    try:
+        store.transact([*puts, delta])
+    except Exception:
+        store.transact([_release_hostname(node) for node in nodes])
+        raise
+
+
+def _release_hostname(node: dict[str, Any]) -> store.Op:
+    return store.delete(
+        items.tenant_pk(node["tenant"]),
+        items.hostname_claim_sk(node["hostname"]),
+        condition="node_id = :n",
+        values={":n": node["id"]},
+    )
+
+
+def _claim_or_conflict(ops: list[store.Op]) -> None:
     try:
         store.transact(ops)
     except TransactionFailed as exc:
@@ -93,6 +117,7 @@ def import_from_offer(tenant: str, offer_id: str, hostname: str | None, amount: 
     if not 1 <= amount <= MAX_IMPORT_AMOUNT:
         raise BadRequest(f"amount must be between 1 and {MAX_IMPORT_AMOUNT}")
     offer = offers.get_offer(offer_id)
+    # no hostname, or the documented default '', means: generate one
     base = hostname or f"{offer['instance_type'].replace('.', '-').lower()}-{secrets.token_hex(3)}"
     created = clock.iso()
     price = offer.get("hourly_cost") if offer.get("hourly_cost") is not None else offer.get("price") or 0
@@ -213,21 +238,14 @@ def list_nodes(
     provider: str | None,
     sort_field: str,
     order_by: str,
-    limit: int,
+    limit: int | None,
     cursor: str | None,
 ) -> tuple[list[dict[str, Any]], int, str | None]:
-    """One page of the tenant's nodes; ``total`` comes from counters kept with every import/delete."""
+    """The tenant's nodes: all of them (paged through DynamoDB here) unless the caller asks for one page with
+    ``limit`` or ``cursor``. ``total`` counts every matching node (kept with every import/delete)."""
     provider = provider.lower() if provider else None
-    totals = counters(tenant)
     if provider and node_type == "SELF_MANAGED":
         return [], 0, None  # the provider filter applies to cloud nodes only
-    if provider:
-        total = totals.get(f"nodes_provider_{provider}", 0)
-    elif node_type:
-        total = totals.get(f"nodes_{node_type}", 0)
-    else:
-        total = totals.get("nodes_total", 0)
-
     filters, names, values = [], {}, {}
     if node_type:
         filters.append("#nt = :nt")
@@ -236,26 +254,48 @@ def list_nodes(
         filters.append("#pv = :pv")
         names["#pv"], values[":pv"] = "provider", provider
     index, sk = ("gsi1", "gsi1sk") if sort_field == "CREATED_AT" else ("gsi2", "gsi2sk")
-    found: list[dict[str, Any]] = []
-    page_cursor = cursor
-    # A filter may thin out a page; read at most a few pages before handing back a cursor.
-    for _ in range(5):
-        page, page_cursor = store.query(
+
+    def page(size: int, start: str | None) -> tuple[list[dict[str, Any]], str | None]:
+        return store.query(
             f"{index}pk",
             items.nodes_index_pk(tenant),
             sk_name=sk,
             index=index,
-            limit=limit - len(found),
-            cursor=page_cursor,
+            limit=size,
+            cursor=start,
             forward=order_by == "ASC",
             filter_expression=" AND ".join(filters) or None,
             names=names or None,
             values=values or None,
         )
-        found.extend(page)
-        if not page_cursor or len(found) >= limit or not filters:
+
+    found: list[dict[str, Any]] = []
+    if limit is None and cursor is None:
+        # a client that cannot page (exalsius-api-client sends no cursor) gets the whole pool in one answer
+        next_page: str | None = None
+        while True:
+            rows, next_page = page(LIST_PAGE_ITEMS, next_page)
+            found.extend(rows)
+            if not next_page:
+                return [present(i) for i in found], len(found), None
+    size = limit or DEFAULT_PAGE_SIZE
+    page_cursor = cursor
+    # A filter may thin out a page; read at most a few pages before handing back a cursor.
+    for _ in range(5):
+        rows, page_cursor = page(size - len(found), page_cursor)
+        found.extend(rows)
+        if not page_cursor or len(found) >= size or not filters:
             break
-    return [present(i) for i in found], int(total), page_cursor
+    return [present(i) for i in found], _total(tenant, node_type, provider), page_cursor
+
+
+def _total(tenant: str, node_type: str | None, provider: str | None) -> int:
+    totals = counters(tenant)
+    if provider:
+        return int(totals.get(f"nodes_provider_{provider}", 0))
+    if node_type:
+        return int(totals.get(f"nodes_{node_type}", 0))
+    return int(totals.get("nodes_total", 0))
 
 
 def patch(tenant: str, node_id: str, request: NodePatchRequest | None) -> dict[str, Any]:
@@ -303,11 +343,12 @@ def patch(tenant: str, node_id: str, request: NodePatchRequest | None) -> dict[s
 
 
 def delete(tenant: str, node_id: str) -> None:
-    """Remove an AVAILABLE node; any other status is in use (409). The check happens inside DynamoDB."""
+    """Remove a node that is not in use: in a cluster or with discovery in flight is in use (409, with the
+    reason). AVAILABLE, WARNING and FAILED nodes outside a cluster can go. The check happens inside DynamoDB."""
     item = load(tenant, node_id)
-    names: dict[str, str] = {}
+    names: dict[str, str] = {"#cluster": "cluster_id"}
     values: dict[str, Any] = {}
-    condition = states.condition("delete", values, names)
+    condition = states.condition("delete", values, names) + " AND attribute_not_exists(#cluster)"
     try:
         store.transact(
             [
@@ -327,10 +368,17 @@ def delete(tenant: str, node_id: str) -> None:
         failure = exc.failed("node")
         if failure is None or failure.old is None:
             raise NotFound(f"node {node_id} not found") from exc
-        raise Conflict(
-            f"node {node_id} is {failure.old.get('node_status')}; only AVAILABLE nodes can be deleted"
-            + (f" (it is in cluster {failure.old['cluster_id']})" if failure.old.get("cluster_id") else "")
-        ) from exc
+        raise Conflict(f"node {node_id} is in use: {in_use_reason(failure.old)}") from exc
+
+
+def in_use_reason(node: dict[str, Any]) -> str:
+    """Why a node cannot be deleted now, in the words a user acts on."""
+    status = node.get("node_status")
+    if node.get("cluster_id"):
+        return f"it belongs to cluster {node['cluster_id']} ({status}); remove it from the cluster first"
+    if status in ("PENDING", "DISCOVERING"):
+        return f"its discovery is in flight ({status}); wait until it is AVAILABLE, WARNING or FAILED"
+    return f"it is {status}"
 
 
 def self_register(request: Any) -> dict[str, Any]:

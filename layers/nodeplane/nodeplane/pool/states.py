@@ -13,7 +13,8 @@ TRANSITIONS: dict[str, tuple[frozenset[str], str | None]] = {
     "add_to_cluster": (frozenset({"AVAILABLE", "WARNING"}), "ADDED"),
     "deploy": (frozenset({"ADDED"}), "DEPLOYED"),
     "remove_from_cluster": (frozenset({"ADDED", "DEPLOYED"}), None),  # back to its pre-cluster status
-    "delete": (frozenset({"AVAILABLE"}), None),
+    # not in use: outside any cluster (ADDED, DEPLOYED) and with no discovery in flight (PENDING, DISCOVERING)
+    "delete": (frozenset({"AVAILABLE", "WARNING", "FAILED"}), None),
     "rediscover": (frozenset({"AVAILABLE", "WARNING", "FAILED"}), "PENDING"),
 }
 
