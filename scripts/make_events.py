@@ -15,7 +15,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from nodeplane.chain.keys import Keypair  # noqa: E402
-from nodeplane.chain.signatures import registration_digest  # noqa: E402
+from nodeplane.chain.signatures import blake2b256, registration_digest  # noqa: E402
 from nodeplane.network.usage import usage_digest  # noqa: E402
 from tests.support.lambda_events import http_event  # noqa: E402
 
@@ -27,6 +27,7 @@ OFFER = "off-sample"
 # events are stable); it is alice's operator key, whose first node is node 1 (bench/world.py)
 SAMPLE_NODE_KEY = Keypair("ed25519", bytes(range(32)))
 NODE_URL = "https://node.example:3000"
+LEGACY_BODY = {"node_small_id": 1, "public_address": NODE_URL, "country": "PT"}
 SAMPLE_KEY_B64 = "LS0tLS1CRUdJTiBPUEVOU1NIIFBSSVZBVEUgS0VZLS0tLS0KQUFBQQotLS0tLUVORCBPUEVOU1NIIFBSSVZBVEUgS0VZLS0tLS0K"
 
 HTTP = {
@@ -132,6 +133,13 @@ HTTP = {
             "signature": SAMPLE_NODE_KEY.sign_hashed(registration_digest(1, NODE_URL, "PT")),
         },
     ),
+    "proxy_node_registration": (
+        "POST",
+        "/proxy/node/registration",
+        None,
+        None,
+        LEGACY_BODY,
+    ),
     "proxy_usage_report": (
         "POST",
         "/proxy/v1/stacks/usage",
@@ -173,8 +181,9 @@ HTTP = {
     "daemon_task_unsubscribe": ("POST", "/daemon/task_unsubscribe", None, None, {"task_small_id": 1}),
     "daemon_tasks": ("GET", "/daemon/tasks", None, None, None),
     "daemon_subscriptions": ("GET", "/daemon/subscriptions", None, None, None),
+    "daemon_registration_policy": ("POST", "/daemon/registration_policy", None, None, {"require_timestamp": True}),
 }
-PUBLIC = {"pool_node_self_register", "proxy_register_node", "proxy_usage_report"}
+PUBLIC = {"pool_node_self_register", "proxy_register_node", "proxy_node_registration", "proxy_usage_report"}
 
 SCHEDULED = [
     "schedule_offers_refresh",
@@ -230,7 +239,13 @@ def main() -> None:
     for name, (method, route, params, query, body) in HTTP.items():
         folder = ROOT / "events" / name
         folder.mkdir(parents=True, exist_ok=True)
-        event = http_event(method, route, params, query=query, body=body, tenant="alice")
+        if name == "proxy_node_registration":
+            # the first registration form: the raw body is what the X-Signature header signs
+            raw = json.dumps(body, separators=(",", ":"))
+            signature = SAMPLE_NODE_KEY.sign_hashed(blake2b256(raw.encode()))
+            event = http_event(method, route, raw_body=raw, tenant="alice", headers={"X-Signature": signature})
+        else:
+            event = http_event(method, route, params, query=query, body=body, tenant="alice")
         # a stable request id per sample, so regenerating the samples changes only what changed
         event["requestContext"]["requestId"] = str(uuid.uuid5(uuid.NAMESPACE_URL, f"nodeplane/events/{name}"))
         if name in PUBLIC:

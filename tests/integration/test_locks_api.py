@@ -201,7 +201,8 @@ def test_a_failed_purchase_is_refunded(aws_env, chain, failure):
     balances.credit("tenant-a", 1_000)
     chain.fail = failure
     reply = post_lock()
-    assert_atoma_error(reply, 503, "SERVICE_UNAVAILABLE")
+    # seed 000, create_lock: "`INTERNAL_SERVER_ERROR` - Communication errors or missing node public keys"
+    assert_atoma_error(reply, 500, "INTERNAL_SERVER_ERROR")
     assert "refunded" in reply.body["error"]["message"]
     assert balances.balance("tenant-a") == 1_000
     assert store.get(items.stack_pk(1000), "STACK") is None
@@ -215,7 +216,8 @@ def test_selected_node_without_a_valid_key_locks_nothing_and_keeps_the_stack(aws
     balances.credit("tenant-a", 1_000)
     chain.select = lambda task, cap: 4
     reply = post_lock()
-    assert_atoma_error(reply, 503, "SERVICE_UNAVAILABLE")
+    # seed 000, create_lock: "`INTERNAL_SERVER_ERROR` - Communication errors or missing node public keys"
+    assert_atoma_error(reply, 500, "INTERNAL_SERVER_ERROR")
     assert "node 4" in reply.body["error"]["message"]
     bought = stack(1000)
     assert (

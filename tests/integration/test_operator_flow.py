@@ -107,7 +107,8 @@ def test_signed_address_registration_for_each_scheme(ledger, scheme):
     ok = register_address(node, url, "PT", key.sign_hashed(registration_digest(node, url, "PT")))
     assert ok.status == 200 and ok.body == {"message": "Success"}
     tampered = register_address(node, url, "DE", key.sign_hashed(registration_digest(node, url, "PT")))
-    assert tampered.status == 400 and tampered.body["error"]["code"] == "REQUEST_ERROR"
+    # seed 000, create: "`InvalidBody` - If: ... The signature is invalid"
+    assert tampered.status == 400 and tampered.body["error"]["code"] == "InvalidBody"
     stranger = Keypair.generate(scheme)
     wrong = register_address(node, url, "PT", stranger.sign_hashed(registration_digest(node, url, "PT")))
     assert wrong.status == 400

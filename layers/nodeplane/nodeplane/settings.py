@@ -38,6 +38,8 @@ class Settings:
     sui_rpc_url: str = ""
     atoma_package_id: str = ""
     atoma_db_object_id: str = ""
+    # "true": nodes may register private, loopback and link-local addresses (the local runtime allows them)
+    allow_private_node_addresses: str = "false"
     # The local ledger's chance (in 1/1000) that try_settle samples attestation nodes; db.move starts at 10.
     ledger_cross_validation_permille: int = 10
 
@@ -64,6 +66,7 @@ _ENV = {
     "atoma_package_id": "ATOMA_PACKAGE_ID",
     "atoma_db_object_id": "ATOMA_DB_OBJECT_ID",
     "ledger_cross_validation_permille": "LEDGER_CROSS_VALIDATION_PERMILLE",
+    "allow_private_node_addresses": "ALLOW_PRIVATE_NODE_ADDRESSES",
 }
 
 

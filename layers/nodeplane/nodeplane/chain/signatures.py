@@ -86,14 +86,17 @@ def normalize_address(address: str) -> str:
     return "0x" + body.lower().rjust(64, "0")
 
 
-def registration_message(node_small_id: int, public_address: str, country: str) -> bytes:
-    """The compact JSON Atoma nodes sign on registration, keys in struct order (matches serde_json)."""
-    data = {"node_small_id": node_small_id, "public_address": public_address, "country": country}
+def registration_message(node_small_id: int, public_address: str, country: str, timestamp: int | None = None) -> bytes:
+    """The compact JSON Atoma nodes sign on registration, keys in struct order (matches serde_json); the
+    successor protocol's ``timestamp`` (Unix seconds) comes last, and only when the node sends one."""
+    data: dict[str, object] = {"node_small_id": node_small_id, "public_address": public_address, "country": country}
+    if timestamp is not None:
+        data["timestamp"] = timestamp
     return json.dumps(data, separators=(",", ":"), ensure_ascii=False).encode()
 
 
-def registration_digest(node_small_id: int, public_address: str, country: str) -> bytes:
-    return blake2b256(registration_message(node_small_id, public_address, country))
+def registration_digest(node_small_id: int, public_address: str, country: str, timestamp: int | None = None) -> bytes:
+    return blake2b256(registration_message(node_small_id, public_address, country, timestamp))
 
 
 def personal_message_digest(message: bytes) -> bytes:

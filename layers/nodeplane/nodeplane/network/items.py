@@ -19,6 +19,7 @@ Chain state projected from chain events, and what nodeplane keeps beside it:
 | event cursor         | CHAINCURSOR              | CURSOR             | chain_events.poll                         |
 | operator identity    | OPERATOR#<tenant>        | SUI                | operators.import_key (sui_address)        |
 | operator key         | OPKEY#<sui address>      | KEY                | operators.import_key (sealed keystore)    |
+| registration policy  | OPKEY#<sui address>      | POLICY             | registration.set_policy (require_timestamp)|
 | nodeplane wallet     | CHAINKEY#<purpose>       | KEY                | operators.wallet (sealed keystore)        |
 | USDC balance         | BALANCE#<user>           | USDC               | balances                                  |
 
@@ -174,6 +175,9 @@ def operator_pk(tenant: str) -> str:
 
 def operator_key_pk(address: str) -> str:
     return f"OPKEY#{address}"
+
+
+REGISTRATION_POLICY = "POLICY"  # sk of an operator's registration policy, beside its key
 
 
 def chain_key_pk(purpose: str) -> str:

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from nodeplane import clock
-from nodeplane.errors import Unprocessable
+from nodeplane.errors import DomainError, Unprocessable
 
 DEFAULT_MAX_NUM_TOKENS = 8192  # MAX_NUM_TOKENS_FOR_CONFIDENTIAL_COMPUTE of the proxy
 MAX_NUM_TOKENS = 1_000_000  # a stack holds 1,000,000 units: a bigger lock could never be served
@@ -19,6 +19,13 @@ MAX_TIMEOUT_SECONDS = 3600
 # Live locks per stack; bounds the stack item's size (and so the write cost of every reservation).
 MAX_LOCKS_PER_STACK = 128
 MAX_DROPS_PER_UPDATE = 40  # keeps one update expression far below DynamoDB's 4 KB limit
+
+
+class LockFailed(DomainError):
+    """Something on our side failed while locking (a purchase, the chosen node's key): the seed's
+    ``INTERNAL_SERVER_ERROR``. "No node for this model" stays 503 SERVICE_UNAVAILABLE."""
+
+    status, title, code = 500, "Internal Server Error", "INTERNAL_SERVER_ERROR"
 
 
 @dataclass(frozen=True)

@@ -12,7 +12,7 @@ from nodeplane import clock, store
 from nodeplane.errors import DomainError, Unavailable
 from nodeplane.network import balances, chainops, items, projection
 from nodeplane.network.locks import selection
-from nodeplane.network.locks.plan import Grant, NewLock, valid_key
+from nodeplane.network.locks.plan import Grant, LockFailed, NewLock, valid_key
 from nodeplane.network.locks.reserve import reserve
 from nodeplane.store.dynamo import TransactionFailed
 
@@ -127,7 +127,7 @@ def _purchase(user: str, task: int, price: int, rotation: int, new: NewLock) -> 
     if data is None:
         balances.refund(user, cost)
         logger.warning("stack purchase for task %s failed: %s", task, error)
-        raise Unavailable("Failed to acquire a new stack on chain; your balance was refunded, retry later")
+        raise LockFailed("Failed to acquire a new stack on chain; your balance was refunded, retry later")
     stack_small_id = projection.small(data["stack_small_id"])
     node_id = projection.small(data["selected_node_id"])
     key = valid_key(store.get(items.node_pk(node_id), "NODE"), rotation)
@@ -150,7 +150,7 @@ def _purchase(user: str, task: int, price: int, rotation: int, new: NewLock) -> 
         if key and not reserve(store.get(items.stack_pk(stack_small_id), "STACK") or {}, new, user):
             key = None
     if not key:
-        raise Unavailable(
+        raise LockFailed(
             f"The network assigned the new stack {stack_small_id} to node {node_id}, which has no valid public key "
             f"at key rotation {rotation}; nothing was locked and the stack stays yours for later requests"
         )

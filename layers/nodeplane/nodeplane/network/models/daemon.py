@@ -2,7 +2,7 @@
 
 from typing import Annotated
 
-from pydantic import Field, StrictInt, StrictStr
+from pydantic import ConfigDict, Field, StrictBool, StrictInt, StrictStr
 
 from nodeplane.errors import BadRequest
 from nodeplane.network.models import U64, Model, StrictModel
@@ -31,6 +31,14 @@ class PublicKey(Model):
 
 class TxDigest(Model):
     tx_digest: str
+
+
+class RegistrationPolicy(StrictModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [{"require_timestamp": True}]})
+
+    require_timestamp: Annotated[
+        StrictBool, Field(description="refuse registrations of my nodes that carry no signed timestamp")
+    ]
 
 
 # --- task subscriptions --------------------------------------------------------------------------------------------
