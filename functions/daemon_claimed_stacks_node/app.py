@@ -1,19 +1,29 @@
-"""GET /daemon/claimed_stacks/{id}: the settlement tickets of one of the operator's nodes, as ClaimedStack."""
+"""GET /daemon/claimed_stacks/{node_small_id}: the claimed stacks (settlement tickets) of one of the operator's
+nodes, named by its integer small id (400 for anything else, 404 for another operator's node).
 
-from nodeplane.api import handler, http_resolver, tenant
-from nodeplane.errors import BadRequest
-from nodeplane.network.models.daemon import ClaimedStack
+A failure to read them is 500 ``{"error": "Failed to get node claimed stacks"}``.
+"""
+
+from typing import Annotated
+
+from nodeplane.api import documented, handler, http_resolver, tenant
+from nodeplane.network.models.daemon import U64_MAX, ClaimedStack
 from nodeplane.network.settlement import tickets
 
-app = http_resolver("daemon")
+from aws_lambda_powertools.event_handler.openapi.params import Path
+
+app = http_resolver("daemon", failure="Failed to get node claimed stacks")
 
 
-@app.get("/daemon/claimed_stacks/<node_small_id>", summary="Claimed stacks of one node", tags=["daemon"])
-def node_claimed_stacks(node_small_id: str) -> list[ClaimedStack]:
-    if not node_small_id.isdigit() or len(node_small_id) > 20:
-        raise BadRequest("node id must be a non-negative integer")
-    stacks = tickets.claimed_stacks(tenant(app), int(node_small_id))
-    return [ClaimedStack.model_validate(s) for s in stacks]
+@app.get(
+    "/daemon/claimed_stacks/<node_small_id>",
+    summary="Claimed stacks of one node",
+    tags=["daemon"],
+    description=__doc__,
+    responses=documented("daemon", 200, "Successfully retrieved claimed stacks", 400, 404),
+)
+def node_claimed_stacks(node_small_id: Annotated[int, Path(ge=0, le=U64_MAX)]) -> list[ClaimedStack]:
+    return [ClaimedStack.model_validate(s) for s in tickets.claimed_stacks(tenant(app), node_small_id)]
 
 
 lambda_handler = handler(app)

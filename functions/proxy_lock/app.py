@@ -3,11 +3,13 @@
 The body is atoma-sdk's ``NodesCreateLockResponse``, field for field; the lock itself travels in headers
 (``X-Lock-Id``, ``X-Lock-Units``, ``X-Lock-Expires-At`` in epoch milliseconds) so the client can hand the lock
 id to the node, whose usage report then consumes exactly that lock instead of waiting for it to expire.
+503 ``SERVICE_UNAVAILABLE`` when no node serves the model with confidential compute; 500
+``INTERNAL_SERVER_ERROR`` when a purchase or the chosen node's key fails; 402 when the balance cannot pay.
 """
 
 from typing import Annotated
 
-from nodeplane.api import handler, http_resolver, tenant
+from nodeplane.api import documented, handler, http_resolver, tenant
 from nodeplane.network.locks import proxy_api
 from nodeplane.network.models.proxy import NodesCreateLockRequest, NodesCreateLockResponse
 
@@ -17,7 +19,27 @@ from aws_lambda_powertools.event_handler.openapi.params import Body
 app = http_resolver("atoma")
 
 
-@app.post("/proxy/v1/nodes/lock", summary="Lock compute units on a confidential-compute node", tags=["proxy"])
+@app.post(
+    "/proxy/v1/nodes/lock",
+    summary="Lock compute units on a confidential-compute node",
+    tags=["proxy"],
+    description=__doc__,
+    responses=documented(
+        "atoma",
+        200,
+        "The node's public key and the stack; the lock itself in the X-Lock-* headers",
+        400,
+        402,
+        422,
+        429,
+        503,
+        headers={
+            "X-Lock-Id": "The lock's id: name it in the node's usage report (data.lock_id) to consume it",
+            "X-Lock-Units": "Compute units the lock holds",
+            "X-Lock-Expires-At": "When the lock expires, in epoch milliseconds",
+        },
+    ),
+)
 def nodes_create_lock(request: Annotated[NodesCreateLockRequest, Body()]) -> Response[NodesCreateLockResponse]:
     grant = proxy_api.lock(tenant(app), request.model, request.max_num_tokens, request.timeout)
     body = NodesCreateLockResponse(

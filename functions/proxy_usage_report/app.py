@@ -2,7 +2,7 @@
 
 from typing import Annotated
 
-from nodeplane.api import handler, http_resolver
+from nodeplane.api import documented, handler, http_resolver
 from nodeplane.network import usage
 from nodeplane.network.models.proxy import UsageReportRequest, UsageReportResponse
 
@@ -11,7 +11,13 @@ from aws_lambda_powertools.event_handler.openapi.params import Body
 app = http_resolver("atoma")
 
 
-@app.post("/proxy/v1/stacks/usage", summary="Report compute units used on a stack", tags=["proxy"])
+@app.post(
+    "/proxy/v1/stacks/usage",
+    summary="Report compute units used on a stack",
+    tags=["proxy"],
+    description=__doc__,
+    responses=documented("atoma", 200, "The stack's units after the report", 400, 404, 409, 422),
+)
 def report_usage(request: Annotated[UsageReportRequest, Body()]) -> UsageReportResponse:
     d = request.data
     state = usage.report_usage(

@@ -33,20 +33,41 @@ def _describe(errors: list[dict[str, Any]], invalid: int) -> tuple[int, str]:
 
 
 def http_resolver(
-    envelope: Envelope = "problem", *, invalid: int = 422, invalid_code: str | None = None
+    envelope: Envelope = "problem",
+    *,
+    invalid: int = 422,
+    invalid_code: str | None = None,
+    failure: str | None = None,
 ) -> APIGatewayHttpResolver:
     """A resolver with request validation, bounded bodies and every error in ``envelope``.
 
     ``invalid`` is the status a request that fails validation gets (each function serves one operation, so
     this is the operation's own: 400 where its contract lists 400, 422 where it lists 422); ``invalid_code``
-    replaces the envelope's default code for it (the Atoma registration's ``InvalidBody``).
+    replaces the envelope's default code for it (the Atoma registration's ``InvalidBody``). ``failure`` is the
+    text every 5xx of the operation answers (the daemon's "Failed to submit node task subscription tx"); the
+    cause goes to the log with the request id.
     """
     app = APIGatewayHttpResolver(enable_validation=True, response_validation_error_http_code=500)
     app.context["envelope"] = envelope
     app.context["invalid"] = invalid
 
+    def _server_error(status: int, detail: str, exc: BaseException, **kw: Any) -> Response[Any]:
+        request_id = app.current_event.request_context.request_id
+        logger.error(
+            "%s %s failed (request %s): %s",
+            app.current_event.http_method,
+            app.current_event.path,
+            request_id,
+            detail,
+            exc_info=exc,
+            extra={"request_id": request_id, "status": status},
+        )
+        return error_response(app, envelope, status, failure or detail, **kw)
+
     @app.exception_handler(DomainError)
     def _domain(exc: DomainError) -> Response[Any]:
+        if exc.status >= 500:
+            return _server_error(exc.status, exc.detail, exc, title=exc.title, code=exc.code)
         return error_response(app, envelope, exc.status, exc.detail, title=exc.title, code=exc.code)
 
     @app.exception_handler(RequestValidationError)
@@ -62,8 +83,7 @@ def http_resolver(
 
     @app.exception_handler(Exception)
     def _unexpected(exc: Exception) -> Response[Any]:
-        logger.exception("unhandled error")
-        return error_response(app, envelope, 500, "internal error; the request was not applied")
+        return _server_error(500, "internal error; the request was not applied", exc)
 
     return app
 

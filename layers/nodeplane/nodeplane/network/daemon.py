@@ -6,16 +6,20 @@ from __future__ import annotations
 
 import base64
 import binascii
+import contextlib
 from typing import Any
 
 from nodeplane import store
 from nodeplane.errors import BadRequest, Conflict, DomainError, NotFound
 from nodeplane.network import chain_events, chainops, items, operators, projection
-from nodeplane.network.chainops import TxOutcome
+from nodeplane.network.chainops import GasOptions, TxOutcome
 
 
 class ChainFailure(DomainError):
-    status, title, code = 502, "Bad Gateway", "INTERNAL_ERROR"
+    """The transaction could not be submitted or failed on chain for a reason that is not the caller's: the
+    daemon's 500 (each route answers its own seed text; this detail goes to the log)."""
+
+    status, title, code = 500, "Internal Server Error", "INTERNAL_ERROR"
 
 
 # Move aborts that are the caller's mistake, and the status they get.
@@ -54,7 +58,19 @@ def operator_nodes(tenant: str) -> list[int]:
     return operators.operator_node_ids(operators.address_of(tenant))
 
 
-def _nodes(tenant: str, node_small_id: int | None) -> list[int]:
+def _nodes(tenant: str, node_small_id: int | None, node_badge_id: str | None = None) -> list[int]:
+    """The nodes a request acts for: the one named by small id or by badge, else all the operator's."""
+    if node_badge_id is not None:
+        badge = node_badge_id.lower()
+        mine_by_badge = {
+            str(n.get("badge_id", "")).lower(): int(n["node_small_id"])
+            for n in operators.operator_nodes(operators.address_of(tenant))
+        }
+        if badge not in mine_by_badge:
+            raise NotFound(f"node badge {node_badge_id} is not held by one of your nodes")
+        if node_small_id is not None and node_small_id != mine_by_badge[badge]:
+            raise BadRequest(f"node badge {node_badge_id} is node {mine_by_badge[badge]}, not {node_small_id}")
+        return [mine_by_badge[badge]]
     mine = operator_nodes(tenant)
     if node_small_id is None:
         if not mine:
@@ -74,11 +90,34 @@ def _task(task_small_id: int) -> dict[str, Any]:
     return task
 
 
-def subscribe(tenant: str, task_small_id: int, price: int, node_small_id: int | None, *, update: bool) -> str:
+def _submit(call: Any) -> TxOutcome:
+    """Run a chain call; a chain client that fails in any way is the daemon's 500, never a traceback."""
+    try:
+        result: TxOutcome = call()
+    except DomainError:
+        raise
+    except Exception as exc:
+        raise ChainFailure(f"the chain client failed: {type(exc).__name__}: {exc}") from exc
+    return result
+
+
+def subscribe(
+    tenant: str,
+    task_small_id: int,
+    price: int,
+    node_small_id: int | None = None,
+    *,
+    update: bool,
+    node_badge_id: str | None = None,
+    max_num_compute_units: int | None = None,
+    gas: GasOptions | None = None,
+) -> str:
+    """Subscribe (or update) the operator's nodes to a task at ``price`` per one million compute units; the
+    node accepts stacks of at most ``max_num_compute_units`` (kept with the subscription, the chain has none)."""
     if price <= 0:
-        raise BadRequest("price_per_one_million_compute_units must be greater than zero")
+        raise BadRequest("the price must be greater than zero")
     _task(task_small_id)
-    nodes = _nodes(tenant, node_small_id)
+    nodes = _nodes(tenant, node_small_id, node_badge_id)
     for node in nodes:
         subscribed = store.get(items.node_pk(node), items.sub_sk(task_small_id)) is not None
         if update and not subscribed:
@@ -86,20 +125,61 @@ def subscribe(tenant: str, task_small_id: int, price: int, node_small_id: int | 
         if not update and subscribed:
             raise Conflict(f"node {node} is already subscribed to task {task_small_id}")
     function = "update_node_subscription" if update else "subscribe_node_to_task"
-    return _outcome(
-        chainops.ops().operator_calls(operators.address_of(tenant), nodes, function, [task_small_id, price])
+    address = operators.address_of(tenant)
+    digest = _outcome(
+        _submit(lambda: chainops.ops().operator_calls(address, nodes, function, [task_small_id, price], gas=gas))
     )
+    if max_num_compute_units is not None or not update:
+        for node in nodes:
+            _keep_max_units(node, task_small_id, max_num_compute_units)
+    return digest
 
 
-def unsubscribe(tenant: str, task_small_id: int, node_small_id: int | None) -> str:
+def _keep_max_units(node: int, task_small_id: int, units: int | None) -> None:
+    if units is None:
+        expression, values = "REMOVE operator_max_num_compute_units", None
+    else:
+        expression, values = "SET operator_max_num_compute_units = :m", {":m": units}
+    with contextlib.suppress(store.TransactionFailed):  # unsubscribed meanwhile: nothing to keep
+        store.transact(
+            [
+                store.update(
+                    items.node_pk(node),
+                    items.sub_sk(task_small_id),
+                    expression,
+                    condition="attribute_exists(pk)",
+                    values=values,
+                )
+            ]
+        )
+
+
+def max_units(subscription: dict[str, Any]) -> int:
+    """The largest stack a subscription accepts: the chain's limit, lowered by the operator's own."""
+    chain = int(subscription.get("max_num_compute_units", 1_000_000))
+    own = subscription.get("operator_max_num_compute_units")
+    return min(chain, int(own)) if own is not None else chain
+
+
+def unsubscribe(
+    tenant: str,
+    task_small_id: int,
+    node_small_id: int | None = None,
+    *,
+    node_badge_id: str | None = None,
+    gas: GasOptions | None = None,
+) -> str:
     _task(task_small_id)
-    nodes = _nodes(tenant, node_small_id)
+    nodes = _nodes(tenant, node_small_id, node_badge_id)
     for node in nodes:
         if store.get(items.node_pk(node), items.sub_sk(task_small_id)) is None:
             raise Conflict(f"node {node} is not subscribed to task {task_small_id}")
+    address = operators.address_of(tenant)
     return _outcome(
-        chainops.ops().operator_calls(
-            operators.address_of(tenant), nodes, "unsubscribe_node_from_task", [task_small_id]
+        _submit(
+            lambda: chainops.ops().operator_calls(
+                address, nodes, "unsubscribe_node_from_task", [task_small_id], gas=gas
+            )
         )
     )
 
@@ -146,7 +226,7 @@ def subscriptions(tenant: str, node_small_id: int | None) -> list[dict[str, Any]
                 "node_small_id": node,
                 "task_small_id": i["task_small_id"],
                 "price_per_one_million_compute_units": i["price_per_one_million_compute_units"],
-                "max_num_compute_units": i["max_num_compute_units"],
+                "max_num_compute_units": max_units(i),
                 "valid": i.get("valid", True),
             }
             for i in rows

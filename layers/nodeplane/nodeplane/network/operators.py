@@ -91,15 +91,20 @@ def node_address(node_small_id: int) -> str:
 
 def operator_node_ids(address: str) -> list[int]:
     """The network nodes ``address`` registered, in id order."""
-    ids: list[int] = []
+    return [int(i["node_small_id"]) for i in operator_nodes(address)]
+
+
+def operator_nodes(address: str) -> list[dict[str, Any]]:
+    """The network node items ``address`` registered (small id, badge id, ...), in id order."""
+    found: list[dict[str, Any]] = []
     cursor: str | None = None
     while True:
         rows, cursor = store.query(
             "gsi2pk", items.operator_nodes_pk(address), sk_name="gsi2sk", index="gsi2", limit=100, cursor=cursor
         )
-        ids.extend(int(i["node_small_id"]) for i in rows)
+        found.extend(rows)
         if not cursor:
-            return ids
+            return found
 
 
 def owned_node(address: str | None, node_small_id: int) -> dict[str, Any]:

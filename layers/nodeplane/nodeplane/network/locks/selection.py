@@ -19,6 +19,14 @@ MODEL_TASKS_LIMIT = 20
 USER_STACKS_LIMIT = 25
 SUBSCRIPTIONS_LIMIT = 10
 CONFIDENTIAL = projection.CONFIDENTIAL
+STACK_UNITS = 1_000_000  # the size of the stacks a purchase buys
+
+
+def accepts(subscription: dict[str, Any], units: int) -> bool:
+    """Whether a subscription takes a stack of ``units``: the chain's limit, lowered by the operator's own
+    (``max_num_compute_units`` of ``/daemon/task_subscribe``)."""
+    limits = [subscription.get("max_num_compute_units"), subscription.get("operator_max_num_compute_units")]
+    return all(int(limit) >= units for limit in limits if limit is not None)
 
 
 def current_rotation() -> int | None:
@@ -92,14 +100,15 @@ def reuse_one(user: str, stack_small_id: int, rotation: int, new: NewLock) -> Gr
     return None
 
 
-def cheapest_offer(tasks: list[int], rotation: int) -> tuple[int, int] | None:
-    """(task, price) of the cheapest subscription on a node with a valid key at the current rotation."""
+def cheapest_offer(tasks: list[int], rotation: int, units: int = STACK_UNITS) -> tuple[int, int] | None:
+    """(task, price) of the cheapest subscription on a node with a valid key at the current rotation whose
+    ``max_num_compute_units`` accepts a stack of ``units``."""
     offers: list[dict[str, Any]] = []
     for task in tasks:
         rows, _ = store.query(
             "gsi1pk", items.subs_index_pk(task), sk_name="gsi1sk", index="gsi1", limit=SUBSCRIPTIONS_LIMIT
         )
-        offers += [r for r in rows if r.get("valid", True) and not r.get("deprecated")]
+        offers += [r for r in rows if r.get("valid", True) and not r.get("deprecated") and accepts(r, units)]
     if not offers:
         return None
     offers.sort(key=lambda r: (int(r["price_per_one_million_compute_units"]), int(r["node_small_id"])))
