@@ -9,30 +9,9 @@ import pytest
 
 from nodeplane.chain.keys import Keypair
 from nodeplane.chain.signatures import registration_digest
-from nodeplane.network import chain_events, chain_impl, chainops
+from nodeplane.network import chain_events
 from tests.support.lambda_events import http_event, invoke
-
-
-@pytest.fixture
-def ledger(aws_env):
-    chain_impl.default_ops.cache_clear()
-    chainops.use(None)
-    yield chainops.ops()
-    chainops.use(None)
-    chain_impl.default_ops.cache_clear()
-
-
-def daemon(function: str, method: str, route: str, body=None, tenant="op-1", params=None, query=None):
-    return invoke(function, http_event(method, route, params, body=body, tenant=tenant, query=query))
-
-
-def operator_with_node(scheme: str = "ed25519", tenant: str = "op-1") -> tuple[Keypair, int]:
-    key = Keypair.generate(scheme)
-    imported = daemon("daemon_keys", "POST", "/daemon/keys", {"keystore": key.to_keystore()}, tenant=tenant)
-    assert imported.status == 201 and imported.body == {"sui_address": key.address}
-    registered = daemon("daemon_node_register", "POST", "/daemon/nodes/register", tenant=tenant)
-    assert registered.status == 200 and registered.body["tx_digest"]
-    return key, registered.body["node_small_id"]
+from tests.support.operators import daemon, operator_with_node
 
 
 def test_register_and_subscribe_with_real_transactions(ledger):
