@@ -5,6 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 ATOMA := .venv-atoma/.installed
+EXLS := .venv-exls/.installed
 PY312 := $(shell ls -d $${PYENV_ROOT:-$$HOME/.pyenv}/versions/3.12*/bin 2>/dev/null | tail -1)
 TENANT ?= demo
 PORT ?= 3000
@@ -24,7 +25,15 @@ $(ATOMA): tests/e2e/atoma/requirements.txt
 	@.venv-atoma/bin/pip install --quiet -r tests/e2e/atoma/requirements.txt
 	@touch $(ATOMA)
 
-deps: $(STAMP) $(ATOMA)
+# exls (an e2e test client) needs Python >= 3.12 and pins its own exalsius-api-client, so it gets its own virtualenv
+$(EXLS): tests/e2e/exls/requirements.txt
+	@PY=$${PY312_BIN:-$(PY312)/python3.12}; test -x "$$PY" || PY=$$(command -v python3.12); \
+	test -n "$$PY" || (echo "python3.12 not found (pyenv install 3.12): the exls end-to-end tests need it" && exit 1); \
+	test -x .venv-exls/bin/python || "$$PY" -m venv .venv-exls
+	@.venv-exls/bin/pip install --quiet -r tests/e2e/exls/requirements.txt
+	@touch $(EXLS)
+
+deps: $(STAMP) $(ATOMA) $(EXLS)
 
 run: $(STAMP) ## serve the API on http://127.0.0.1:3000 on embedded engines
 	@$(BIN)/nodeplane-local run --port $(PORT)
@@ -32,7 +41,7 @@ run: $(STAMP) ## serve the API on http://127.0.0.1:3000 on embedded engines
 token: $(STAMP) ## print a bearer token for TENANT (and nothing else)
 	@$(BIN)/nodeplane-local token --tenant $(TENANT)
 
-test: $(STAMP) $(ATOMA) ## the whole suite: unit, integration (moto + DynamoDB Local), e2e over HTTP
+test: $(STAMP) $(ATOMA) $(EXLS) ## the whole suite: unit, integration (moto + DynamoDB Local), e2e over HTTP
 	@$(BIN)/python -m pytest -n 2 --dist loadgroup
 
 lint: $(STAMP) ## ruff, mypy, the layering contracts (import-linter, in pyproject.toml), cfn-lint
