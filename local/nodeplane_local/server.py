@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import logging
+import os
+import threading
 import time
 import traceback
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -29,7 +31,25 @@ class Gateway(ThreadingHTTPServer):
     def __init__(self, runtime: Runtime, address: tuple[str, int]) -> None:
         self.runtime = runtime
         self._openapi: dict[str, Any] | None = None
+        # NODEPLANE_LOCAL_RECORD=<file>: every answer of an API route, one JSON line each (the end-to-end tests
+        # check them against the OpenAPI document)
+        self.record_path = os.environ.get("NODEPLANE_LOCAL_RECORD") or None
+        self._record_lock = threading.Lock()
         super().__init__(address, _Handler)
+
+    def record(self, method: str, route: str, path: str, result: HttpResult) -> None:
+        if not self.record_path:
+            return
+        line = {
+            "method": method,
+            "route": route,
+            "path": path,
+            "status": result.status,
+            "headers": {name.lower(): value for name, value in result.headers},
+            "body": result.body.decode("utf-8", "replace"),
+        }
+        with self._record_lock, open(self.record_path, "a", encoding="utf-8") as out:
+            out.write(json.dumps(line) + "\n")
 
     def openapi(self) -> dict[str, Any]:
         if self._openapi is None:
@@ -98,7 +118,10 @@ class _Handler(BaseHTTPRequestHandler):
                 self.close_connection = True  # the rest of the body is never read
                 result = json_result(413, {"message": "Request Entity Too Large"})
             else:
+                self.route_path: str | None = None
                 result, function = self._route(raw_path, raw_query, body)
+                if self.route_path:
+                    self.server.record(self.command, self.route_path, raw_path, result)
         except Exception:
             log.error("gateway error on %s %s\n%s", self.command, raw_path, traceback.format_exc())
             result = json_result(500, {"message": "Internal Server Error"})
@@ -116,6 +139,7 @@ class _Handler(BaseHTTPRequestHandler):
         if match is None:
             return json_result(404, {"message": "Not Found"}), "-"
         route = match.route
+        self.route_path = route.path
         authorizer = None
         if route.authorizer is not None:
             issuer, audiences = runtime.audiences[route.authorizer]

@@ -56,6 +56,7 @@ class LocalRuntime:
         self.base_url = f"http://127.0.0.1:{self.port}"
         self.process: subprocess.Popen[bytes] | None = None
         self.log_path = self.data_dir / "runtime.log"
+        self.responses_path = self.data_dir / "responses.jsonl"
 
     def start(self) -> LocalRuntime:
         if shutil.which("java") is None:
@@ -142,8 +143,11 @@ class LocalRuntime:
 
 @pytest.fixture(scope="session")
 def local_runtime() -> Iterator[LocalRuntime]:
-    """The repository's template served on a free port with a throw-away data dir."""
-    with LocalRuntime() as runtime:
+    """The repository's template served on a free port with a throw-away data dir; every answer of an API route
+    is recorded in ``responses.jsonl`` there (tests/e2e/test_zz_openapi_conformance.py reads it)."""
+    runtime = LocalRuntime()
+    runtime.extra_env["NODEPLANE_LOCAL_RECORD"] = str(runtime.responses_path)
+    with runtime:
         yield runtime
 
 
