@@ -12,6 +12,7 @@ import base64
 import json
 import subprocess
 import sys
+import time
 from pathlib import Path
 from typing import Any
 
@@ -21,7 +22,7 @@ from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
 from nodeplane.chain.keys import Keypair
-from nodeplane.chain.signatures import registration_digest
+from nodeplane.chain.signatures import blake2b256, registration_digest
 
 pytestmark = [pytest.mark.e2e, pytest.mark.xdist_group("runtime")]  # one worker, one shared runtime
 MODEL = "e2e/confidential-model"
@@ -153,3 +154,53 @@ def test_lock_then_encrypt_to_the_node_key(runtime, operator_node):
     assert unknown_model["error"]["status_code"] == 503
     (anonymous,) = sdk(runtime, "not-a-jwt", {"op": "lock", "model": MODEL})
     assert anonymous["error"]["status_code"] == 401
+
+
+def test_public_key_by_get_as_the_seed_client_sends_it(runtime, operator_node):
+    # seed 001: select_node_public_key(model_name=...) sends GET /v1/encryption/public-key with a JSON body;
+    # atoma-sdk 0.1.3 has no such operation, so httpx sends what that client sent
+    admin(runtime, "credit", "--user", "client-get", "--amount", "1000000")
+    keys = {base64.b64encode(x).decode() for _, _, x in operator_node.values()}
+    reply = httpx.request(
+        "GET",
+        f"{runtime.base_url}/proxy/v1/encryption/public-key",
+        content=json.dumps({"model_name": MODEL}),
+        headers={"Authorization": f"Bearer {runtime.token('client-get')}", "Content-Type": "application/json"},
+        timeout=60,
+    )
+    assert reply.status_code == 200, reply.text
+    assert reply.json()["public_key"] in keys and reply.json()["node_small_id"] in {
+        n for _, n, _ in operator_node.values()
+    }
+
+
+def test_first_registration_form_and_replays(runtime, operator_node):
+    # seed 000, create: the signature in a header ("`MissingHeader` - If the signature header is missing")
+    key, node, _ = operator_node["ed25519"]
+    raw = json.dumps({"node_small_id": node, "public_address": "https://legacy.e2e.example", "country": "PT"})
+    url = f"{runtime.base_url}/proxy/node/registration"
+    missing = httpx.post(url, content=raw, headers={"Content-Type": "application/json"})
+    assert missing.status_code == 400 and missing.json()["error"]["code"] == "MissingHeader"
+    signed = httpx.post(url, content=raw, headers={"X-Signature": key.sign_hashed(blake2b256(raw.encode()))})
+    assert signed.status_code == 200 and signed.text == "null"
+    # issue 15: a registration replayed after a newer timestamped one is refused; atoma-sdk 0.1.3's untimestamped
+    # registrations still work
+    now = int(time.time())
+    older, newer = (
+        {"country": "PT", "node_small_id": node, "public_address": f"https://{name}.e2e.example", "timestamp": ts}
+        for name, ts in (("older", now - 30), ("newer", now))
+    )
+
+    def sign(data: dict[str, Any]) -> str:
+        return key.sign_hashed(
+            registration_digest(node, data["public_address"], data["country"], data.get("timestamp"))
+        )
+
+    proxy = f"{runtime.base_url}/proxy/v1/nodes"
+    assert httpx.post(proxy, json={"data": older, "signature": sign(older)}).status_code == 200
+    assert httpx.post(proxy, json={"data": newer, "signature": sign(newer)}).status_code == 200
+    replay = httpx.post(proxy, json={"data": older, "signature": sign(older)})
+    assert replay.status_code == 400 and "replayed" in replay.json()["error"]["message"]
+    plain = {"country": "PT", "node_small_id": node, "public_address": "https://sdk.e2e.example"}
+    (accepted,) = sdk(runtime, "unused", {"op": "nodes_create", "data": plain, "signature": sign(plain)})
+    assert accepted == {"ok": {"message": "Success"}}
