@@ -18,8 +18,12 @@ sys.path.insert(0, str(ROOT))
 
 
 @contextmanager
-def moto_backend() -> Iterator[dict[str, str]]:
-    """A ThreadedMotoServer with the template's tables, queues and key; yields the env for handlers."""
+def moto_backend(dynamodb_local: bool = False) -> Iterator[dict[str, str]]:
+    """A ThreadedMotoServer with the template's tables, queues and key; yields the env for handlers.
+
+    ``dynamodb_local``: DynamoDB is AWS's DynamoDB Local instead (in memory), whose reads cost like a database's
+    rather than like moto's Python scans.
+    """
     import boto3
     from moto.server import ThreadedMotoServer
 
@@ -28,6 +32,12 @@ def moto_backend() -> Iterator[dict[str, str]]:
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
     server.start()
     host, port = server.get_host_and_port()
+    engine = None
+    if dynamodb_local:
+        from nodeplane_local.engines import DynamoDBLocal
+
+        engine = DynamoDBLocal(db_path=None)
+        os.environ["AWS_ENDPOINT_URL_DYNAMODB"] = engine.url
     env = {
         "AWS_ENDPOINT_URL": f"http://{host}:{port}",
         "AWS_DEFAULT_REGION": "us-east-1",
@@ -43,6 +53,9 @@ def moto_backend() -> Iterator[dict[str, str]]:
         yield env
     finally:
         server.stop()
+        if engine is not None:
+            engine.stop()
+            os.environ.pop("AWS_ENDPOINT_URL_DYNAMODB", None)
 
 
 @lru_cache(maxsize=1)
@@ -90,3 +103,78 @@ def cold_run(module_path: Path, event_path: Path, env: dict[str, str], *, record
 
 def median(values: list[float]) -> float:
     return statistics.median(values)
+
+
+class Meter:
+    """Counts DynamoDB calls and the items each one read (ScannedCount for queries)."""
+
+    def __init__(self) -> None:
+        self.calls = 0
+        self.items = 0
+
+    def __call__(self, http_response: Any, parsed: dict[str, Any], model: Any, **_: Any) -> None:
+        self.calls += 1
+        if "ScannedCount" in parsed:
+            self.items += int(parsed["ScannedCount"])
+        elif "Item" in parsed:
+            self.items += 1
+        elif "Responses" in parsed:
+            self.items += sum(len(v) for v in parsed["Responses"].values())
+
+
+def seed_pool_nodes(tenant: str, count: int) -> list[str]:
+    """``count`` cloud nodes of ``tenant``, written directly (BatchWriteItem), with the counters to match."""
+    from nodeplane import store
+    from nodeplane.pool import items
+
+    client = store.dynamodb()
+    table = store.dynamo.settings().table_name
+    ids = []
+    batch = []
+    for i in range(count):
+        node_id = f"00000000-0000-4000-8000-{i:012d}"
+        created = f"2026-11-23T06:{i // 6000:02d}:{(i // 100) % 60:02d}.{i % 1000:03d}Z"
+        batch.append(
+            {
+                "PutRequest": {
+                    "Item": store.dynamo.serialize(
+                        {
+                            "pk": items.tenant_pk(tenant),
+                            "sk": items.node_sk(node_id),
+                            "entity": "node",
+                            "tenant": tenant,
+                            "id": node_id,
+                            "node_type": "CLOUD",
+                            "hostname": f"n{i:06d}",
+                            "node_status": "AVAILABLE",
+                            "price_per_hour": 1.5,
+                            "provider": "aws",
+                            "region": "us-east-1",
+                            "instance_type": "g5.xlarge",
+                            "created_at": created,
+                            **items.node_indexes(tenant, node_id, created, f"n{i:06d}"),
+                        }
+                    )
+                }
+            }
+        )
+        ids.append(node_id)
+        if len(batch) == 25:
+            client.batch_write_item(RequestItems={table: batch})
+            batch = []
+    if batch:
+        client.batch_write_item(RequestItems={table: batch})
+    store.transact(
+        [
+            store.put(
+                {
+                    "pk": items.tenant_pk(tenant),
+                    "sk": items.COUNTERS,
+                    "nodes_total": count,
+                    "nodes_CLOUD": count,
+                    "nodes_provider_aws": count,
+                }
+            )
+        ]
+    )
+    return ids
