@@ -94,7 +94,7 @@ def parse_legacy_body(body: bytes) -> Assignment:
     node, address, country, timestamp = (
         raw.get(k) for k in ("node_small_id", "public_address", "country", "timestamp")
     )
-    if not _u64(node):
+    if not isinstance(node, int) or not _u64(node):
         raise InvalidBody("node_small_id must be an unsigned 64-bit integer")
     if not isinstance(address, str) or not isinstance(country, str):
         raise InvalidBody("public_address and country must be strings")

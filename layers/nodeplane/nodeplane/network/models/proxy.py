@@ -51,7 +51,11 @@ class NodePublicAddressAssignment(StrictModel):
     ] = None
 
 
-_REGISTRATION = {"node_small_id": 7, "public_address": "https://node.example:3000", "country": "PT"}
+_REGISTRATION: dict[str, int | str] = {
+    "node_small_id": 7,
+    "public_address": "https://node.example:3000",
+    "country": "PT",
+}
 
 
 class NodesCreateRequest(Model):

@@ -3,7 +3,7 @@
 from datetime import datetime
 from typing import Annotated
 
-from pydantic import Field, StrictBool, StrictStr
+from pydantic import ConfigDict, Field, StrictBool, StrictStr
 
 from nodeplane.pool.models import ClusterStatus, ClusterType, Name, NodeRole, Reply, Request
 
@@ -14,6 +14,18 @@ class ClusterLocalStorage(Request):
 
 
 class ClusterCreateRequest(Request):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "name": "training",
+                    "cluster_type": "CLOUD",
+                    "worker_node_ids": ["0b6f1c1e-7d0a-4a8e-9c39-2f0f5f1d2a10"],
+                }
+            ]
+        }
+    )
+
     name: Name
     cluster_type: ClusterType
     vpn_cluster: StrictBool = False
@@ -68,6 +80,12 @@ class ClusterNodeToAdd(Request):
 
 
 class ClusterAddNodeRequest(Request):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [{"nodes_to_add": [{"node_id": "0b6f1c1e-7d0a-4a8e-9c39-2f0f5f1d2a10", "node_role": "WORKER"}]}]
+        }
+    )
+
     nodes_to_add: Annotated[list[ClusterNodeToAdd], Field(min_length=1, max_length=50)]
 
 

@@ -3,7 +3,7 @@
 from datetime import datetime
 from typing import Annotated, Literal
 
-from pydantic import Field, StrictStr
+from pydantic import ConfigDict, Field, StrictStr
 
 from nodeplane.pool.models import Name, NodeStatus, NonNegative, Number, Reply, Request
 
@@ -81,6 +81,20 @@ class NodeImportResponse(Reply):
 
 
 class NodeImportSshRequest(Request):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "hostname": "my-server-001",
+                    "endpoint": "192.168.1.100:22",
+                    "username": "ubuntu",
+                    "ssh_key_id": "123e4567-e89b-12d3-a456-426614174000",
+                    "description": "On-premises GPU server",
+                }
+            ]
+        }
+    )
+
     hostname: Name
     endpoint: Annotated[StrictStr, Field(min_length=1, max_length=300)]
     username: Annotated[StrictStr, Field(min_length=1, max_length=64)]
@@ -90,6 +104,19 @@ class NodeImportSshRequest(Request):
 
 
 class NodePatchRequest(Request):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "hardware": {"gpu_count": 8, "gpu_type": "H100"},
+                    "software": {"nvidia": "535.104.05"},
+                    "system": {"os": "Ubuntu 22.04"},
+                    "description": "rack 4",
+                }
+            ]
+        }
+    )
+
     hardware: NodeHardware
     software: NodeSoftware
     system: NodeSystem
@@ -111,6 +138,20 @@ class NodeDeleteResponse(Reply):
 
 
 class NodeSelfRegisterRequest(Request):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "register_token": "<the token from /v1/management/self-register-token>",
+                    "hostname": "gpu-box-7",
+                    "endpoint": "10.0.0.7:22",
+                    "username": "ubuntu",
+                    "ssh_key_id": "123e4567-e89b-12d3-a456-426614174000",
+                }
+            ]
+        }
+    )
+
     register_token: Annotated[StrictStr, Field(min_length=1, max_length=512)]
     hostname: Name
     endpoint: Annotated[StrictStr, Field(min_length=1, max_length=300)]

@@ -2,12 +2,20 @@
 
 from typing import Annotated
 
-from pydantic import Field, StrictStr
+from pydantic import ConfigDict, Field, StrictStr
 
 from nodeplane.pool.models import KeyScope, Name, Reply, Request
 
 
 class SshKeyCreateRequest(Request):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {"name": "lab-key", "private_key_b64": "<base64 of the OpenSSH private key file>", "scope": "private"}
+            ]
+        }
+    )
+
     name: Name
     private_key_b64: Annotated[StrictStr, Field(min_length=1, max_length=64 * 1024)]
     scope: KeyScope = "private"
