@@ -120,3 +120,15 @@ def test_a_second_tenant_sees_nothing(runtime, alice):
         with pytest.raises(NotFoundException):
             ex.NodesApi(bob).delete_node(node_id)
         assert ex.NodesApi(bob).list_nodes().total == 0
+
+
+def test_the_seed_example_import_with_an_empty_hostname_and_the_largest_amount(runtime):
+    # seed 002, import_node_from_offer: "hostname = '' # str |  (optional) (default to '')", with amount at its
+    # documented maximum (50 used to answer 500)
+    with client(runtime, "carol-e2e") as carol:
+        offer = ex.OffersApi(carol).get_offers(page_size=1).offers[0]
+        imported = ex.NodesApi(carol).import_node_from_offer(offer.id, hostname="", amount=50)
+        assert imported.total == 50 and len(set(imported.node_ids)) == 50
+        listing = ex.NodesApi(carol).list_nodes()
+        assert listing.total == 50 and len(listing.nodes) == 50
+        assert all(n.actual_instance.hostname for n in listing.nodes)
