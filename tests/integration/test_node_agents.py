@@ -146,3 +146,35 @@ def test_without_a_configured_issuer_no_user_jwt_is_accepted(user_issuer, monkey
     refused = patch_as_node(node_id, user_issuer.token("tenant-a"))
     assert_problem(refused, 401)
     assert "accepts no user tokens" in refused.body["detail"]["detail"]
+
+
+def test_a_cognito_access_token_names_its_audience_in_client_id(user_issuer):
+    node_id = ssh_node()
+    # no aud, the app client in client_id: accepted, as API Gateway's JWT authorizer accepts it
+    cognito = user_issuer.token("tenant-a", aud=None, client_id="nodeplane", token_use="access")
+    accepted = patch_as_node(node_id, cognito)
+    assert accepted.status == 200, accepted.body
+    # client_id counts only without aud; another client is refused
+    for claims in ({"aud": None, "client_id": "another-app"}, {"aud": "someone-else", "client_id": "nodeplane"}):
+        refused = patch_as_node(node_id, user_issuer.token("tenant-a", **claims))
+        assert_problem(refused, 401)
+        assert refused.body["detail"]["detail"] == "the bearer token is not valid for this API"
+
+
+def test_refusals_carry_no_jwt_library_text(user_issuer):
+    import jwt
+
+    node_id = ssh_node()
+    expired = user_issuer.token("tenant-a", ttl_seconds=-60)
+    forged = jwt.encode({"sub": "tenant-a", "exp": 4_000_000_000}, "k" * 32, "HS256", headers={"kid": "x"})
+    wrong_issuer = user_issuer.token("tenant-a", iss="http://127.0.0.1:9/other")
+    messages = set()
+    for token in (expired, forged, wrong_issuer, user_issuer.token("tenant-a")[:-4] + "AAAA", "not.a.jwt"):
+        reply = patch_as_node(node_id, token)
+        assert_problem(reply, 401)
+        messages.add(reply.body["detail"]["detail"])
+    assert messages <= {
+        "the bearer token has expired",
+        "the bearer token is not valid for this API",
+        "the bearer token could not be verified",
+    }, messages
