@@ -178,3 +178,29 @@ def test_refusals_carry_no_jwt_library_text(user_issuer):
         "the bearer token is not valid for this API",
         "the bearer token could not be verified",
     }, messages
+
+
+def _stored_text() -> str:
+    """Every item of the table as text (what a leaked backup or a stray read would show)."""
+    import os
+
+    import boto3
+
+    ddb = boto3.client("dynamodb")
+    pages = ddb.get_paginator("scan").paginate(TableName=os.environ["TABLE_NAME"])
+    return json.dumps([page["Items"] for page in pages])
+
+
+def test_register_tokens_are_stored_only_as_a_hash_and_sealed(aws_env):
+    import hashlib
+
+    first = call("pool_register_token_create", "POST", "/v1/management/self-register-token").body["register_token"]
+    token = call("pool_register_token_create", "POST", "/v1/management/self-register-token").body["register_token"]
+    stored = _stored_text()
+    for issued in (first, token):
+        assert issued not in stored and issued.removeprefix("npr_") not in stored
+    assert hashlib.sha256(token.encode()).hexdigest() in stored
+    assert hashlib.sha256(first.encode()).hexdigest() not in stored  # the replaced token's lookup is gone
+    # the tenant still sees its current token, and another tenant sees none
+    assert call("pool_register_token_get", "GET", "/v1/management/self-register-token").body["register_token"] == token
+    assert_problem(call("pool_register_token_get", "GET", "/v1/management/self-register-token", tenant="b"), 404)
