@@ -178,7 +178,7 @@ def _self_managed_node() -> None:
                 items.tenant_pk(TENANT),
                 items.node_sk(NODE),
                 "SET node_type = :t, node_status = :s, endpoint = :e, username = :u, ssh_key_id = :k",
-                values={":t": "SELF_MANAGED", ":s": "FAILED", ":e": "10.0.0.5:22", ":u": "ubuntu", ":k": KEY},
+                values={":t": "SELF_MANAGED", ":s": "FAILED", ":e": "203.0.113.5:22", ":u": "ubuntu", ":k": KEY},
             )
         ]
     )
