@@ -61,6 +61,12 @@ class _Handler(BaseHTTPRequestHandler):
 
     do_POST = do_PUT = do_PATCH = do_DELETE = do_HEAD = do_OPTIONS = do_GET
 
+    def __getattr__(self, name: str) -> Any:
+        # any other method (TRACE, PROPFIND, ...) is routed too: no route matches it, so 404 as API Gateway answers
+        if name.startswith("do_"):
+            return self.do_GET
+        raise AttributeError(name)
+
     def _read_body(self) -> bytes:
         if "chunked" in self.headers.get("Transfer-Encoding", "").lower():
             chunks, total = [], 0

@@ -75,3 +75,9 @@ def test_conflicting_content_lengths_and_broken_chunks_are_400(gateway: tuple[st
     # a well-framed body still reaches routing (no route here: 404)
     good = b"POST /v1/nodes HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\nConnection: close\r\n\r\n{}"
     assert exchange(gateway, good, timeout=5).startswith(b"HTTP/1.1 404")
+
+
+@pytest.mark.parametrize("method", ["TRACE", "PROPFIND", "BREW"])
+def test_a_method_no_route_takes_is_404_not_501(gateway: tuple[str, int], method: str) -> None:
+    answer = exchange(gateway, f"{method} /v1/nodes HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n".encode())
+    assert answer.startswith(b"HTTP/1.1 404"), answer
