@@ -2,7 +2,7 @@
 
 from typing import Annotated
 
-from nodeplane.api import documented, handler, http_resolver, tenant
+from nodeplane.api import Id, documented, handler, http_resolver, tenant
 from nodeplane.pool import clusters
 from nodeplane.pool.models.clusters import ClusterDeleteResponse
 
@@ -18,7 +18,7 @@ app = http_resolver()
     description=__doc__,
     responses=documented("problem", 200, "The cluster was deleted; its nodes are back in the pool", 404, 409),
 )
-def delete_cluster(cluster_id: str, propagate: Annotated[bool | None, Query()] = None) -> ClusterDeleteResponse:
+def delete_cluster(cluster_id: Id, propagate: Annotated[bool | None, Query()] = None) -> ClusterDeleteResponse:
     released = clusters.delete(tenant(app), cluster_id)
     return ClusterDeleteResponse(cluster_id=cluster_id, node_ids=released)
 

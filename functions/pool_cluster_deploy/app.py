@@ -1,6 +1,6 @@
 """POST /v1/cluster/{cluster_id}/deploy."""
 
-from nodeplane.api import documented, handler, http_resolver, tenant
+from nodeplane.api import Id, documented, handler, http_resolver, tenant
 from nodeplane.pool import clusters
 from nodeplane.pool.models.clusters import ClusterDeployResponse
 
@@ -15,7 +15,7 @@ app = http_resolver()
     description=__doc__,
     responses=documented("problem", 202, "Deployment started", 404, 409),
 )
-def deploy_cluster(cluster_id: str) -> ClusterDeployResponse:
+def deploy_cluster(cluster_id: Id) -> ClusterDeployResponse:
     clusters.deploy(tenant(app), cluster_id)
     return ClusterDeployResponse(cluster_id=cluster_id)
 

@@ -1,6 +1,6 @@
 """GET /v1/cluster/{cluster_id}."""
 
-from nodeplane.api import documented, handler, http_resolver, tenant
+from nodeplane.api import Id, documented, handler, http_resolver, tenant
 from nodeplane.pool import clusters
 from nodeplane.pool.models.clusters import ClusterResponse
 
@@ -14,7 +14,7 @@ app = http_resolver()
     description=__doc__,
     responses=documented("problem", 200, "The cluster", 404),
 )
-def describe_cluster(cluster_id: str) -> ClusterResponse:
+def describe_cluster(cluster_id: Id) -> ClusterResponse:
     return ClusterResponse.model_validate({"cluster": clusters.describe(tenant(app), cluster_id)})
 
 

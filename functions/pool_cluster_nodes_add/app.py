@@ -2,7 +2,7 @@
 
 from typing import Annotated
 
-from nodeplane.api import documented, handler, http_resolver, tenant
+from nodeplane.api import Id, documented, handler, http_resolver, tenant
 from nodeplane.pool import clusters
 from nodeplane.pool.models.clusters import ClusterAddNodeRequest, ClusterNodesResponse
 
@@ -19,7 +19,7 @@ app = http_resolver()
     description=__doc__,
     responses=documented("problem", 201, "The nodes were added", 400, 404, 409, 422),
 )
-def add_nodes(cluster_id: str, request: Annotated[ClusterAddNodeRequest, Body()]) -> ClusterNodesResponse:
+def add_nodes(cluster_id: Id, request: Annotated[ClusterAddNodeRequest, Body()]) -> ClusterNodesResponse:
     pairs = [(n.node_id, n.node_role) for n in request.nodes_to_add]
     return ClusterNodesResponse.model_validate(clusters.add_nodes(tenant(app), cluster_id, pairs))
 

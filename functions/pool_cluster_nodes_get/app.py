@@ -1,6 +1,6 @@
 """GET /v1/cluster/{cluster_id}/nodes."""
 
-from nodeplane.api import documented, handler, http_resolver, tenant
+from nodeplane.api import Id, documented, handler, http_resolver, tenant
 from nodeplane.pool import clusters
 from nodeplane.pool.models.clusters import ClusterNodesResponse
 
@@ -14,7 +14,7 @@ app = http_resolver()
     description=__doc__,
     responses=documented("problem", 200, "The cluster's nodes by role", 404),
 )
-def get_nodes(cluster_id: str) -> ClusterNodesResponse:
+def get_nodes(cluster_id: Id) -> ClusterNodesResponse:
     return ClusterNodesResponse.model_validate(clusters.nodes_of(tenant(app), cluster_id))
 
 

@@ -1,6 +1,6 @@
 """DELETE /v1/node/{node_id}: remove an AVAILABLE node from the pool."""
 
-from nodeplane.api import documented, handler, http_resolver, tenant
+from nodeplane.api import Id, documented, handler, http_resolver, tenant
 from nodeplane.pool import nodes
 from nodeplane.pool.models.nodes import NodeDeleteResponse
 
@@ -14,7 +14,7 @@ app = http_resolver()
     description=__doc__,
     responses=documented("problem", 200, "Node delete response", 404, 409),
 )
-def delete_node(node_id: str) -> NodeDeleteResponse:
+def delete_node(node_id: Id) -> NodeDeleteResponse:
     nodes.delete(tenant(app), node_id)
     return NodeDeleteResponse(node_id=node_id)
 

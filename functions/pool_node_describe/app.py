@@ -1,6 +1,6 @@
 """GET /v1/node/{node_id}: one node, cloud or self-managed."""
 
-from nodeplane.api import documented, handler, http_resolver, tenant
+from nodeplane.api import Id, documented, handler, http_resolver, tenant
 from nodeplane.pool import nodes
 from nodeplane.pool.models.nodes import CloudNode, SelfManagedNode
 
@@ -14,7 +14,7 @@ app = http_resolver()
     description=__doc__,
     responses=documented("problem", 200, "A single node (self-managed or cloud)", 404),
 )
-def describe_node(node_id: str) -> CloudNode | SelfManagedNode:
+def describe_node(node_id: Id) -> CloudNode | SelfManagedNode:
     node = nodes.describe(tenant(app), node_id)
     model = CloudNode if node["node_type"] == "CLOUD" else SelfManagedNode
     return model.model_validate(node)

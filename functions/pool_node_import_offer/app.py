@@ -2,7 +2,7 @@
 
 from typing import Annotated
 
-from nodeplane.api import documented, handler, http_resolver, tenant
+from nodeplane.api import Id, documented, handler, http_resolver, tenant
 from nodeplane.pool import nodes
 from nodeplane.pool.models.nodes import NodeImportResponse
 
@@ -20,7 +20,7 @@ app = http_resolver(invalid=400)
     responses=documented("problem", 201, "Nodes successfully imported", 400, 404, 409),
 )
 def import_node_from_offer(
-    offer_id: str,
+    offer_id: Id,
     hostname: Annotated[str | None, Query(max_length=200, pattern=r"^(|[A-Za-z0-9][A-Za-z0-9.\-_]*)$")] = None,
     amount: Annotated[int, Query(ge=1, le=nodes.MAX_IMPORT_AMOUNT)] = 1,
 ) -> NodeImportResponse:

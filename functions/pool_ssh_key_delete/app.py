@@ -1,6 +1,6 @@
 """DELETE /v1/management/ssh-key/{ssh_key_id}: forget one of the caller's SSH keys (204, no body)."""
 
-from nodeplane.api import errors, handler, http_resolver, tenant
+from nodeplane.api import Id, errors, handler, http_resolver, tenant
 from nodeplane.pool import sshkeys
 
 from aws_lambda_powertools.event_handler import Response
@@ -15,7 +15,7 @@ app = http_resolver()
     description=__doc__,
     responses={204: {"description": "The key was deleted", "content": {}}, **errors("problem", 404)},
 )
-def delete_ssh_key(ssh_key_id: str) -> Response[None]:
+def delete_ssh_key(ssh_key_id: Id) -> Response[None]:
     sshkeys.delete(tenant(app), ssh_key_id)
     return Response(status_code=204, body=None)
 

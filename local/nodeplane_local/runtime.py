@@ -96,12 +96,15 @@ class Runtime:
     def __post_init__(self) -> None:
         self.data_dir = self.data_dir.resolve()
         self.issuer_url = issuer_url(local_host(self.host), self.port)
-        # the template's authorizer trusts whatever JwtIssuer/JwtAudience say: locally that is our issuer
-        self.template = parse_template(
-            self.template_path,
-            # a node on 127.0.0.1 can register its address locally, so the whole flow can be tried on one machine
-            {"JwtIssuer": self.issuer_url, "JwtAudience": AUDIENCE, "AllowPrivateNodeAddresses": "true"},
-        )
+        # the template's authorizer trusts whatever JwtIssuer/JwtAudience say: locally that is our issuer; and a
+        # server on 127.0.0.1 or the LAN can be imported over SSH, and a node there can register its address
+        overrides = {
+            "JwtIssuer": self.issuer_url,
+            "JwtAudience": AUDIENCE,
+            "SshPrivateTargets": "allow",
+            "AllowPrivateNodeAddresses": "true",
+        }
+        self.template = parse_template(self.template_path, overrides)
         self.issuer = Issuer(self.data_dir, self.issuer_url, AUDIENCE)
         self.root = engines.engines_root(self.template.root)
 

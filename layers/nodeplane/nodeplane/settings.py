@@ -32,6 +32,8 @@ class Settings:
     # How long a started chain call may stay unanswered before its outcome is reconciled.
     settlement_step_lease_seconds: int = 120
     max_body_bytes: int = 256 * 1024
+    # "allow": SSH discovery may connect to loopback, link-local and private addresses (pool/targets.py).
+    ssh_private_targets: str = "refuse"
     # User JWTs on routes outside the HttpApi authorizer are checked against these (api/auth.py); no issuer, no JWTs.
     jwt_issuer: str = ""
     jwt_audience: str = ""
@@ -60,6 +62,7 @@ _ENV = {
     "dispute_resolution_seconds": "DISPUTE_RESOLUTION_SECONDS",
     "settlement_step_lease_seconds": "SETTLEMENT_STEP_LEASE_SECONDS",
     "max_body_bytes": "MAX_BODY_BYTES",
+    "ssh_private_targets": "SSH_PRIVATE_TARGETS",
     "jwt_issuer": "JWT_ISSUER",
     "jwt_audience": "JWT_AUDIENCE",
     "sui_rpc_url": "SUI_RPC_URL",

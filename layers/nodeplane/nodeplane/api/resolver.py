@@ -10,6 +10,7 @@ from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
 from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
 
 from nodeplane import freeze_heap
+from nodeplane.api import bodies
 from nodeplane.api.envelopes import Envelope, error_body, error_response
 from nodeplane.errors import DomainError
 from nodeplane.settings import settings
@@ -38,6 +39,7 @@ def http_resolver(
     invalid: int = 422,
     invalid_code: str | None = None,
     failure: str | None = None,
+    raw_body: str | None = None,
 ) -> APIGatewayHttpResolver:
     """A resolver with request validation, bounded bodies and every error in ``envelope``.
 
@@ -45,11 +47,15 @@ def http_resolver(
     this is the operation's own: 400 where its contract lists 400, 422 where it lists 422); ``invalid_code``
     replaces the envelope's default code for it (the Atoma registration's ``InvalidBody``). ``failure`` is the
     text every 5xx of the operation answers (the daemon's "Failed to submit node task subscription tx"); the
-    cause goes to the log with the request id.
+    cause goes to the log with the request id. ``raw_body``: the handler reads the body itself, whatever its
+    Content-Type, and a body that cannot be read answers 400 with this code.
     """
-    app = APIGatewayHttpResolver(enable_validation=True, response_validation_error_http_code=500)
+    app = APIGatewayHttpResolver(
+        enable_validation=True, response_validation_error_http_code=500, json_body_deserializer=bodies.loads
+    )
     app.context["envelope"] = envelope
     app.context["invalid"] = invalid
+    app.context["raw_body"] = raw_body
 
     def _server_error(status: int, detail: str, exc: BaseException, **kw: Any) -> Response[Any]:
         request_id = app.current_event.request_context.request_id
@@ -92,18 +98,20 @@ def handler(app: APIGatewayHttpResolver) -> Callable[[dict[str, Any], Any], dict
     """The Lambda entry point of a resolver (the last line of a handler module: its imports are done)."""
 
     envelope: Envelope = app.context.get("envelope", "problem")
+    raw_body: str | None = app.context.get("raw_body")
     freeze_heap()
 
     def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
-        body = event.get("body")
-        limit = settings().max_body_bytes
-        if body is not None and len(body) > limit:
-            # checked before validation, so an oversized body is never parsed
+        try:
+            # refused before validation: an oversized or unreadable body is never parsed
+            event = bodies.check(event, settings().max_body_bytes, media_type=raw_body is None)
+        except bodies.Refused as refused:
+            code = raw_body if refused.status == 400 else None
             content_type, text = error_body(
-                envelope, 413, f"request body exceeds {limit} bytes", event.get("rawPath", "")
+                envelope, refused.status, refused.detail, event.get("rawPath", ""), code=code
             )
             return {
-                "statusCode": 413,
+                "statusCode": refused.status,
                 "headers": {"Content-Type": content_type},
                 "body": text,
                 "isBase64Encoded": False,
