@@ -21,7 +21,9 @@ app = http_resolver("daemon", failure="Failed to submit node task unsubscription
     summary="Unsubscribe nodes from a task",
     tags=["daemon"],
     description=__doc__,
-    responses=documented("daemon", 200, "Successfully submitted task unsubscription transaction", 403, 404, 409, 422),
+    responses=documented(
+        "daemon", 200, "Successfully submitted task unsubscription transaction", 400, 403, 404, 409, 422
+    ),
 )
 def task_unsubscribe(request: Annotated[TaskRequest, Body()]) -> TxDigest:
     digest = daemon.unsubscribe(

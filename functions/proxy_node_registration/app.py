@@ -7,8 +7,6 @@ parse, the signature does not verify or is not the node's; 404 for an unknown no
 The same checks and the same node record as ``POST /proxy/v1/nodes``.
 """
 
-import base64
-import binascii
 from typing import Annotated, Any
 
 from nodeplane.api import documented, handler, http_resolver
@@ -18,7 +16,7 @@ from nodeplane.network.models.proxy import LEGACY_REGISTRATION_EXAMPLE
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Header
 
-app = http_resolver("atoma", invalid=400, invalid_code="InvalidHeader")
+app = http_resolver("atoma", invalid=400, invalid_code="InvalidHeader", raw_body="InvalidBody")
 
 BODY_SCHEMA = {
     "type": "object",
@@ -33,14 +31,9 @@ BODY_SCHEMA = {
 
 
 def raw_body() -> bytes:
-    event = app.current_event
-    body = event.get("body") or ""
-    if event.is_base64_encoded:
-        try:
-            return base64.b64decode(body, validate=True)
-        except (binascii.Error, ValueError):
-            raise registration.InvalidBody("the request body cannot be read") from None
-    return body.encode("utf-8", "surrogatepass")
+    # the resolver has undone API Gateway's base64 and refused a body that is not UTF-8 (InvalidBody), so the
+    # text encodes back to exactly the bytes the node signed
+    return str(app.current_event.get("body") or "").encode()
 
 
 @app.post(

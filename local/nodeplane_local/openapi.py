@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from nodeplane.api.envelopes import Envelope, error_schemas
+from nodeplane.api.resolver import operation as answers_of
 from nodeplane_local.functions import Function
 from nodeplane_local.template import HttpRoute
 
@@ -47,7 +48,11 @@ def merge_openapi(
         if app is None or not hasattr(app, "get_openapi_json_schema"):
             raise OpenAPIConflict(f"{logical}: its handler module has no Powertools resolver named `app`")
         schema = json.loads(app.get_openapi_json_schema(title=TITLE, version=VERSION))
-        _envelope_server_errors(schema, app.context.get("envelope", "problem"))
+        answers = answers_of(app)
+        _envelope_server_errors(schema, answers.envelope)
+        _document_resolver_errors(
+            schema, answers.envelope, answers.invalid, any_media_type=answers.raw_body is not None
+        )
         for path, operations in (schema.get("paths") or {}).items():
             for method, operation in operations.items():
                 if (path, method) in owner:
@@ -77,6 +82,34 @@ def _envelope_server_errors(schema: dict[str, Any], envelope: Envelope) -> None:
                     "content": {content_type: {"schema": {"$ref": f"#/components/schemas/{name}"}}},
                 }
     schema.setdefault("components", {}).setdefault("schemas", {}).update(schemas)
+
+
+def _document_resolver_errors(
+    schema: dict[str, Any], envelope: Envelope, invalid: int, *, any_media_type: bool = False
+) -> None:
+    """What the resolver answers before a handler runs, on every operation it applies to: a body it cannot read
+    (400, too large 413, not JSON 415), a path id out of bounds (400), a parameter or body that does not validate
+    (the operation's own ``invalid`` status)."""
+    content_type, name, _ = error_schemas(envelope)
+    for operations in (schema.get("paths") or {}).values():
+        for operation in operations.values():
+            params = {p["in"] for p in operation.get("parameters", [])}
+            statuses: dict[int, str] = {}
+            if "requestBody" in operation:
+                statuses |= {400: "Bad Request", 413: "Content Too Large"}
+                if not any_media_type:
+                    statuses[415] = "Unsupported Media Type"
+            if "path" in params:
+                statuses[400] = "Bad Request"
+            if "requestBody" in operation or params - {"path"}:
+                statuses[invalid] = "Unprocessable Content" if invalid == 422 else "Bad Request"
+            for status, text in statuses.items():
+                current = operation["responses"].get(str(status))
+                if current is None or "HTTPValidationError" in json.dumps(current):
+                    operation["responses"][str(status)] = {
+                        "description": text,
+                        "content": {content_type: {"schema": {"$ref": f"#/components/schemas/{name}"}}},
+                    }
 
 
 def _drop_generic_responses(doc: dict[str, Any]) -> None:

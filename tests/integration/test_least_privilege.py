@@ -57,6 +57,7 @@ UNSAMPLED: dict[str, dict[Grant, str]] = {
     "pool_offers_list": {("dynamodb:PutItem", "NodeplaneTable"): _CATALOGUE},
     "pool_offers_metadata": {("dynamodb:PutItem", "NodeplaneTable"): _CATALOGUE},
     "pool_node_patch": {("dynamodb:DeleteItem", "NodeplaneTable"): "a rotation deletes the node's previous token"},
+    "pool_nodes_list": {("dynamodb:GetItem", "NodeplaneTable"): "one page (limit or cursor) reads the counters"},
     "queue_discovery_worker": {("sqs:SendMessage", "DiscoveryQueue"): "a transient failure re-enqueues with a delay"},
     "schedule_discovery_sweeper": {
         ("dynamodb:UpdateItem", "NodeplaneTable"): "fails nodes past their discovery deadline, marks requeued ones",

@@ -94,7 +94,7 @@ def test_self_register_with_a_one_time_token(aws_env):
 def test_self_register_rejects_bad_tokens(aws_env, token):
     body = {"register_token": token, "hostname": "x", "endpoint": "h:22", "username": "u", "ssh_key_id": "k"}
     reply = call("pool_node_self_register", "POST", "/v1/node/self-register", tenant=None, body=body)
-    assert reply.status in (401, 422)
+    assert reply.status in (400, 401)  # self_register_node declares 400 and 401 (no 422)
 
 
 @pytest.fixture

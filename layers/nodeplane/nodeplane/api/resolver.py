@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import logging
+import weakref
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
@@ -16,6 +18,23 @@ from nodeplane.errors import DomainError
 from nodeplane.settings import settings
 
 logger = logging.getLogger("nodeplane.api")
+
+
+@dataclass(frozen=True)
+class Operation:
+    """How a resolver answers what its handler never sees (read by ``handler()`` and the OpenAPI document)."""
+
+    envelope: Envelope = "problem"
+    invalid: int = 422
+    raw_body: str | None = None
+
+
+# kept beside the resolver, not in ``app.context``: Powertools clears that after every request
+_OPERATIONS: weakref.WeakKeyDictionary[APIGatewayHttpResolver, Operation] = weakref.WeakKeyDictionary()
+
+
+def operation(app: APIGatewayHttpResolver) -> Operation:
+    return _OPERATIONS.get(app, Operation())
 
 
 def _describe(errors: list[dict[str, Any]], invalid: int) -> tuple[int, str]:
@@ -53,9 +72,7 @@ def http_resolver(
     app = APIGatewayHttpResolver(
         enable_validation=True, response_validation_error_http_code=500, json_body_deserializer=bodies.loads
     )
-    app.context["envelope"] = envelope
-    app.context["invalid"] = invalid
-    app.context["raw_body"] = raw_body
+    _OPERATIONS[app] = Operation(envelope, invalid, raw_body)
 
     def _server_error(status: int, detail: str, exc: BaseException, **kw: Any) -> Response[Any]:
         request_id = app.current_event.request_context.request_id
@@ -97,8 +114,7 @@ def http_resolver(
 def handler(app: APIGatewayHttpResolver) -> Callable[[dict[str, Any], Any], dict[str, Any]]:
     """The Lambda entry point of a resolver (the last line of a handler module: its imports are done)."""
 
-    envelope: Envelope = app.context.get("envelope", "problem")
-    raw_body: str | None = app.context.get("raw_body")
+    envelope, raw_body = operation(app).envelope, operation(app).raw_body
     freeze_heap()
 
     def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
