@@ -35,7 +35,7 @@ def run(rt: LocalRuntime, tenant: str, *cmd: str, cwd: Path = ROOT) -> str:
 
 def admin(rt: LocalRuntime, *args: str) -> dict:
     out = subprocess.run(
-        [sys.executable, "-m", "nodeplane.local", "admin", "--data-dir", str(rt.data_dir), *args],
+        [sys.executable, "-m", "nodeplane_local", "admin", "--data-dir", str(rt.data_dir), *args],
         capture_output=True,
         text=True,
         check=True,

@@ -50,7 +50,7 @@ def cli_json(rt: LocalRuntime, tenant: str, *args: str) -> Any:
 
 def admin(rt: LocalRuntime, *args: str) -> dict[str, Any]:
     out = subprocess.run(
-        [sys.executable, "-m", "nodeplane.local", "admin", "--data-dir", str(rt.data_dir), *args],
+        [sys.executable, "-m", "nodeplane_local", "admin", "--data-dir", str(rt.data_dir), *args],
         capture_output=True,
         text=True,
         check=True,
