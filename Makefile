@@ -5,6 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 ATOMA := .venv-atoma/.installed
+EXLS := .venv-exls/.installed
 PY312 := $(shell ls -d $${PYENV_ROOT:-$$HOME/.pyenv}/versions/3.12*/bin 2>/dev/null | tail -1)
 TENANT ?= demo
 PORT ?= 3000
@@ -24,15 +25,23 @@ $(ATOMA): tests/e2e/atoma/requirements.txt
 	@.venv-atoma/bin/pip install --quiet -r tests/e2e/atoma/requirements.txt
 	@touch $(ATOMA)
 
-deps: $(STAMP) $(ATOMA)
+# the exls CLI (exalsius 0.6.0, Python >= 3.12) for its end-to-end test; `nodeplane-local token --exls` logs it in
+$(EXLS): tests/e2e/exls/requirements.txt
+	@test -n "$(PY312)" || (echo "python3.12 not found under pyenv; exls 0.6.0 needs it" && exit 1)
+	@echo "make: installing exls 0.6.0 into .venv-exls (Python 3.12)"
+	@test -x .venv-exls/bin/python || $(PY312)/python3 -m venv .venv-exls
+	@.venv-exls/bin/pip install --quiet -r tests/e2e/exls/requirements.txt
+	@touch $(EXLS)
+
+deps: $(STAMP) $(ATOMA) $(EXLS)
 
 run: $(STAMP) ## serve the API on http://127.0.0.1:3000 on embedded engines
 	@$(BIN)/nodeplane-local run --port $(PORT)
 
 token: $(STAMP) ## print a bearer token for TENANT (and nothing else)
-	@$(BIN)/nodeplane-local token --tenant $(TENANT)
+	@$(BIN)/nodeplane-local token --tenant $(TENANT) --port $(PORT)
 
-test: $(STAMP) $(ATOMA) ## the whole suite: unit, integration (moto + DynamoDB Local), e2e over HTTP
+test: $(STAMP) $(ATOMA) $(EXLS) ## the whole suite: unit, integration (moto + DynamoDB Local), e2e over HTTP
 	@$(BIN)/python -m pytest -n 2 --dist loadgroup
 
 lint: $(STAMP) ## ruff, mypy, the layering contracts (import-linter, in pyproject.toml), cfn-lint

@@ -15,7 +15,7 @@ from typing import Any
 
 from nodeplane_local import admin
 from nodeplane_local.engines import EngineError
-from nodeplane_local.issuer import AUDIENCE, Issuer, issuer_url
+from nodeplane_local.issuer import AUDIENCE, ISSUER_PATH, Issuer, issuer_url
 from nodeplane_local.sui_rpc import cli as sui_rpc
 from nodeplane_local.template import TemplateError
 
@@ -92,7 +92,26 @@ def cmd_token(args: argparse.Namespace) -> int:
     url = info["issuer"] if info else issuer_url("127.0.0.1", args.port)
     issuer = Issuer(data_dir, url, AUDIENCE)
     scopes = args.scope or None
-    print(issuer.token(args.tenant, ttl_seconds=int(args.ttl_hours * 3600), scopes=scopes))
+    ttl = int(args.ttl_hours * 3600)
+    token = issuer.token(args.tenant, ttl_seconds=ttl, scopes=scopes)
+    if not args.exls:
+        print(token)
+        return 0
+    from nodeplane_local import exls
+
+    client = exls.client_id()
+    id_token = Issuer(data_dir, url, client).token(args.tenant, ttl_seconds=ttl, **exls.id_token_claims(args.tenant))
+    try:
+        backend = exls.store(token, id_token, ttl, client)
+    except exls.KeyringUnavailable as exc:
+        print(f"nodeplane-local: {exc}", file=sys.stderr)
+        return 1
+    api = url.removesuffix(ISSUER_PATH) + "/v1"
+    print(
+        f"exls is logged in as {args.tenant} for {args.ttl_hours:g} h (keyring {backend}).\n"
+        f"  EXLS_BACKEND_HOST={api} exls nodes list",
+        file=sys.stderr,
+    )
     return 0
 
 
@@ -178,6 +197,9 @@ def build_parser() -> argparse.ArgumentParser:
     token.add_argument("--ttl-hours", type=float, default=12.0)
     token.add_argument("--scope", action="append", help="add an OAuth scope (repeatable)")
     token.add_argument("--port", type=int, default=DEFAULT_PORT, help="the runtime's port, when none runs")
+    token.add_argument(
+        "--exls", action="store_true", help="log the exls CLI in: write the tokens into its keyring entries instead"
+    )
     common(token, template=False)
     token.set_defaults(func=cmd_token)
 
