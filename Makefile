@@ -59,8 +59,8 @@ build: validate ## sam build; the layer targets python3.12, so pyenv's 3.12 goes
 	@test -n "$(PY312)" || (echo "python3.12 not found under pyenv; install it to build" && exit 1)
 	@PATH="$(PY312):$$PATH" .venv-sam/bin/sam build
 
-bench: $(STAMP)
-	@cd bench && for b in bench_*.py; do echo "== $$b"; ../$(BIN)/python $$b || exit 1; done
+bench: $(STAMP) ## every benchmark, quick (a few minutes); BENCH=full for the long runs the targets are judged on
+	@$(BIN)/python bench/run.py $(if $(filter full,$(BENCH)),--full)
 
 openapi: $(STAMP) ## write the merged OpenAPI document to docs/openapi.json
 	@$(BIN)/python -m nodeplane_local openapi > docs/openapi.json
