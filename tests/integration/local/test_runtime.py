@@ -249,6 +249,10 @@ def test_invoke_and_admin_use_the_running_runtimes_engines(rt: LocalRuntime, tmp
     )
     assert result.returncode == 0, result.stderr
     assert json.loads(result.stdout)["function"] == "nodeplane-NightlyFunction"
+    start, end, report = [line for line in result.stderr.splitlines() if line.startswith(("START", "END", "REPORT"))]
+    request_id = start.split()[2]  # START RequestId: <id> Version: $LATEST, as `sam local invoke` prints
+    assert end == f"END RequestId: {request_id}" and report.startswith(f"REPORT RequestId: {request_id}\tDuration: ")
+    assert "Max Memory Used: " in report and "Memory Size: " in report
     # the invocation wrote into the running runtime's DynamoDB Local, not into engines of its own
     written = item(rt, "tick#nodeplane-NightlyFunction")
     assert written is not None and json.loads(written["last_event"]["S"]) == {"job": "by-invoke"}
@@ -256,6 +260,14 @@ def test_invoke_and_admin_use_the_running_runtimes_engines(rt: LocalRuntime, tmp
     env = cli("admin", "--data-dir", str(rt.data_dir), "env", "--json")
     assert env.returncode == 0, env.stderr
     assert json.loads(env.stdout) == rt.info()["env"]
+
+
+def test_invoke_with_a_missing_event_file_says_so_in_one_line(tmp_path: Path) -> None:
+    result = cli("invoke", "TickFunction", "--event", str(tmp_path / "nope.json"), "--data-dir", str(tmp_path))
+    assert result.returncode == 1 and result.stdout == ""
+    assert result.stderr.strip().splitlines() == [
+        f"nodeplane-local: no event file {tmp_path / 'nope.json'} (the samples are under events/<function>/)"
+    ]
 
 
 def test_admin_without_a_running_runtime_says_how_to_start_one(tmp_path: Path) -> None:
