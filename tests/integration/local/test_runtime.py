@@ -65,12 +65,20 @@ def test_a_malformed_token_is_401(rt: LocalRuntime, header: str) -> None:
     assert requests.get(f"{rt.base_url}/echo/x", headers={"Authorization": header}).status_code == 401
 
 
-def test_an_expired_token_or_another_audience_is_401(rt: LocalRuntime) -> None:
+def test_an_expired_token_another_audience_or_issuer_is_401_saying_which(rt: LocalRuntime) -> None:
     expired = rt.token("alice", exp=int(time.time()) - 10)
     other_aud = rt.token("alice", aud="someone-else")
-    for token in (expired, other_aud):
+    other_port = rt.token("alice", iss="http://127.0.0.1:1/local-issuer")
+    for token, reason in (
+        (expired, "the token expired at "),
+        (other_aud, "the token's audience ['someone-else'] is none of this API's"),
+        (other_port, "the token's issuer is 'http://127.0.0.1:1/local-issuer', this API accepts"),
+    ):
         response = requests.get(f"{rt.base_url}/echo/x", headers={"Authorization": f"Bearer {token}"})
         assert response.status_code == 401
+        assert response.json()["message"].startswith(f"Unauthorized: {reason}")
+        assert reason in response.headers["www-authenticate"]
+        assert reason in rt.log()  # and the runtime's log says it too
 
 
 def test_path_query_claims_and_cookies_reach_the_handler(rt: LocalRuntime) -> None:
