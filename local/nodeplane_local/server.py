@@ -130,8 +130,8 @@ class _Handler(BaseHTTPRequestHandler):
                 # API Gateway names the failed check in WWW-Authenticate; the message says it too
                 log.warning("%s %s: %s %s", self.command, raw_path, exc.status, exc.reason)
                 challenge = f'Bearer error="invalid_token" error_description="{exc.reason}"'
-                body = {"message": f"{message}: {exc.reason}"}
-                return json_result(exc.status, body, [("www-authenticate", challenge)]), route.function
+                answer = {"message": f"{message}: {exc.reason}"}
+                return json_result(exc.status, answer, [("www-authenticate", challenge)]), route.function
             authorizer = {"jwt": {"claims": authorized.claims, "scopes": authorized.scopes}}
         event = build_event(
             method=self.command,
