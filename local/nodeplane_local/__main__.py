@@ -62,6 +62,12 @@ def cmd_run(args: argparse.Namespace) -> int:
         return 1
     print(f"nodeplane-local: starting engines (data in {runtime.data_dir})…", file=sys.stderr, flush=True)
     runtime.start()
+    reloader = None
+    if not args.no_reload:
+        from nodeplane_local.reload import Reloader
+
+        reloader = Reloader(list(runtime.functions.values()), runtime.template.layer_dirs())
+        reloader.start()
     try:
         routes = runtime.template.routes
         print(
@@ -72,7 +78,7 @@ def cmd_run(args: argparse.Namespace) -> int:
   Token      make -s token TENANT=<name>   or   nodeplane-local token --tenant <name>
              curl -H "Authorization: Bearer $(make -s token TENANT=alice)" {runtime.base_url}/...
   Engines    DynamoDB Local {runtime.dynamodb.url}   moto {runtime.moto.url}   (pid {os.getpid()})
-  Ctrl-C stops everything.
+  Edits under functions/ reload that function (--no-reload keeps the code as loaded). Ctrl-C stops everything.
 """,
             file=sys.stderr,
             flush=True,
@@ -80,6 +86,8 @@ def cmd_run(args: argparse.Namespace) -> int:
         stop.wait()
     finally:
         print("nodeplane-local: stopping…", file=sys.stderr, flush=True)
+        if reloader is not None:
+            reloader.stop()
         runtime.stop()
     return 0
 
@@ -250,6 +258,7 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--port", type=int, default=DEFAULT_PORT)
     run.add_argument("--host", default="127.0.0.1")
     run.add_argument("--schedule-speedup", type=float, default=1.0, help="divide rate() intervals by N")
+    run.add_argument("--no-reload", action="store_true", help="keep functions' code as loaded at start")
     common(run)
     run.set_defaults(func=cmd_run)
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 import socket
 import subprocess
 import sys
@@ -293,3 +294,18 @@ def test_invoke_without_a_runtime_starts_and_stops_its_own_engines(tmp_path: Pat
         "table": "nodeplane-ItemsTable",
     }
     assert not (tmp_path / "runtime.json").exists()
+
+
+def test_an_edited_function_answers_with_its_new_code_without_a_restart(tmp_path: Path) -> None:
+    fixture = tmp_path / "fixture"
+    shutil.copytree(FIXTURE.parent, fixture)
+    app = fixture / "functions" / "echo" / "app.py"
+    with LocalRuntime(data_dir=tmp_path / "data", template=fixture / "template.yaml") as runtime:
+        assert requests.get(f"{runtime.base_url}/public/ping").json()["pong"] is True
+        app.write_text(app.read_text().replace('return {"pong": True', 'return {"pong": "edited"'))
+
+        def edited() -> bool:
+            return bool(requests.get(f"{runtime.base_url}/public/ping").json()["pong"] == "edited")
+
+        eventually(runtime, edited)
+        assert "reloaded EchoFunction" in runtime.log()
