@@ -63,6 +63,7 @@ class Function:
         self._idle: list[ModuleType] = []
         self._lock = threading.Lock()
         self.cold_starts = 0
+        self._generation = 0  # bumped by reload(): containers of an older generation are not reused
 
     def _handler_file(self) -> tuple[Path, str]:
         module_path, _, attr = self.spec.handler.rpartition(".")
@@ -85,6 +86,7 @@ class Function:
             sys.modules.pop(name, None)
             raise
         self.cold_starts += 1
+        module.__dict__["_nodeplane_local_generation"] = self._generation
         return module
 
     def acquire(self) -> ModuleType:
@@ -95,7 +97,18 @@ class Function:
 
     def release(self, module: ModuleType) -> None:
         with self._lock:
-            self._idle.append(module)
+            if module.__dict__.get("_nodeplane_local_generation") == self._generation:
+                self._idle.append(module)
+            else:
+                sys.modules.pop(module.__name__, None)
+
+    def reload(self) -> None:
+        """Drop the warm containers: the next invocation loads the handler's code again."""
+        with self._lock:
+            self._generation += 1
+            for module in self._idle:
+                sys.modules.pop(module.__name__, None)
+            self._idle.clear()
 
     def context(self) -> LambdaContext:
         return LambdaContext(
