@@ -23,10 +23,10 @@ DEFAULT_DATA_DIR = ".nodeplane"
 DEFAULT_PORT = 3000
 
 
-def _setup_logging() -> None:
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s", datefmt="%H:%M:%S", stream=sys.stderr)
-    for noisy in ("werkzeug", "botocore", "boto3", "urllib3"):
-        logging.getLogger(noisy).setLevel(logging.WARNING)
+def _setup_logging(args: argparse.Namespace) -> None:
+    from nodeplane_local import logs
+
+    logs.setup(args.log_format, getattr(logging, args.log_level))
 
 
 def _runtime(args: argparse.Namespace) -> Any:
@@ -43,7 +43,7 @@ def _runtime(args: argparse.Namespace) -> Any:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
-    _setup_logging()
+    _setup_logging(args)
     stop = threading.Event()
     # SIGTERM as well as Ctrl-C: both end in the same orderly stop (HTTP, pollers, moto, java)
     signal.signal(signal.SIGINT, lambda *_: stop.set())
@@ -99,7 +99,7 @@ def cmd_token(args: argparse.Namespace) -> int:
 def cmd_invoke(args: argparse.Namespace) -> int:
     from nodeplane_local.runtime import read_runtime_file
 
-    _setup_logging()
+    _setup_logging(args)
     event = json.loads(Path(args.event).read_text()) if args.event else {}
     runtime = _runtime(args)
     info = read_runtime_file(runtime.data_dir)
@@ -166,11 +166,21 @@ def build_parser() -> argparse.ArgumentParser:
         if template:
             p.add_argument("--template", default="template.yaml")
 
+    def log_options(p: argparse.ArgumentParser) -> None:
+        p.add_argument(
+            "--log-format",
+            choices=("text", "json"),
+            default="text",
+            help="json: every line as a function's CloudWatch log holds it (records and metrics); text: readable",
+        )
+        p.add_argument("--log-level", choices=("DEBUG", "INFO", "WARNING", "ERROR"), default="INFO")
+
     run = sub.add_parser("run", help="serve the template's HTTP API on local engines, with queues and schedules")
     run.add_argument("--port", type=int, default=DEFAULT_PORT)
     run.add_argument("--host", default="127.0.0.1")
     run.add_argument("--schedule-speedup", type=float, default=1.0, help="divide rate() intervals by N")
     common(run)
+    log_options(run)
     run.set_defaults(func=cmd_run)
 
     token = sub.add_parser("token", help="print a bearer token for a tenant (and nothing else)")
@@ -186,6 +196,7 @@ def build_parser() -> argparse.ArgumentParser:
     invoke.add_argument("--event", help="JSON event file (default: {})")
     invoke.add_argument("--port", type=int, default=DEFAULT_PORT)
     common(invoke)
+    log_options(invoke)
     invoke.set_defaults(func=cmd_invoke)
 
     openapi = sub.add_parser("openapi", help="print the merged OpenAPI document")

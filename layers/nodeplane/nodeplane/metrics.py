@@ -94,10 +94,10 @@ def add(
     sets = (tuple(dims), *(tuple(r) for r in rollups))
     for document in _current.documents:
         if document.accepts(name, unit, sets, dims):
-            document.add(name, float(value), unit, sets, dims)
+            document.add(name, value, unit, sets, dims)
             return
     document = _Document()
-    document.add(name, float(value), unit, sets, dims)
+    document.add(name, value, unit, sets, dims)
     _current.documents.append(document)
 
 
