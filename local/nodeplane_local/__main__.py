@@ -29,6 +29,14 @@ def _setup_logging(args: argparse.Namespace) -> None:
     logs.setup(args.log_format, getattr(logging, args.log_level))
 
 
+def _say(args: argparse.Namespace, text: str, message: str, **fields: Any) -> None:
+    """Progress of the runtime: ``text`` for a person, or one JSON record like the rest (``--log-format json``)."""
+    if getattr(args, "log_format", "text") == "json":
+        logging.getLogger("nodeplane_local").info(message, extra=fields)
+    else:
+        print(text, file=sys.stderr, flush=True)
+
+
 def _runtime(args: argparse.Namespace) -> Any:
     from nodeplane_local.runtime import Runtime, check_template
 
@@ -60,11 +68,17 @@ def cmd_run(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         return 1
-    print(f"nodeplane-local: starting engines (data in {runtime.data_dir})…", file=sys.stderr, flush=True)
+    _say(
+        args,
+        f"nodeplane-local: starting engines (data in {runtime.data_dir})…",
+        "starting",
+        dataDir=str(runtime.data_dir),
+    )
     runtime.start()
     try:
         routes = runtime.template.routes
-        print(
+        _say(
+            args,
             f"""
   API        {runtime.base_url}   ({len(routes)} routes, {len(runtime.functions)} functions)
   Swagger UI {runtime.base_url}/docs   OpenAPI {runtime.base_url}/openapi.json
@@ -74,12 +88,16 @@ def cmd_run(args: argparse.Namespace) -> int:
   Engines    DynamoDB Local {runtime.dynamodb.url}   moto {runtime.moto.url}   (pid {os.getpid()})
   Ctrl-C stops everything.
 """,
-            file=sys.stderr,
-            flush=True,
+            "serving",
+            apiUrl=runtime.base_url,
+            routes=len(routes),
+            functions=len(runtime.functions),
+            dataDir=str(runtime.data_dir),
+            pid=os.getpid(),
         )
         stop.wait()
     finally:
-        print("nodeplane-local: stopping…", file=sys.stderr, flush=True)
+        _say(args, "nodeplane-local: stopping…", "stopping")
         runtime.stop()
     return 0
 
