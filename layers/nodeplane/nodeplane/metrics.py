@@ -27,6 +27,7 @@ from nodeplane.settings import settings
 
 Unit = Literal["Count", "Milliseconds", "Seconds"]
 MAX_VALUES = 100  # EMF's limit of values for one metric in one document
+MAX_DOCUMENTS = 100  # bounds the buffer of code that adds metrics without an entry point to flush them (tests)
 
 
 @dataclass
@@ -96,6 +97,8 @@ def add(
         if document.accepts(name, unit, sets, dims):
             document.add(name, value, unit, sets, dims)
             return
+    if len(_current.documents) >= MAX_DOCUMENTS:
+        return
     document = _Document()
     document.add(name, value, unit, sets, dims)
     _current.documents.append(document)
