@@ -6,11 +6,12 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 ATOMA := .venv-atoma/.installed
 EXLS := .venv-exls/.installed
+SAM := .venv-sam/.installed
 PY312 := $(shell ls -d $${PYENV_ROOT:-$$HOME/.pyenv}/versions/3.12*/bin 2>/dev/null | tail -1)
 TENANT ?= demo
 PORT ?= 3000
 
-.PHONY: run test token lint build validate bench openapi events clean deps
+.PHONY: run test token lint build validate bench openapi events observability clean deps
 
 # Each install step says what it does; pip's own output goes to a log, shown only when a step fails.
 QUIET_PIP = > $(@D)/pip.log 2>&1 || (cat $(@D)/pip.log; echo "make: pip failed (log: $(@D)/pip.log)"; exit 1)
@@ -40,7 +41,14 @@ $(EXLS): tests/e2e/exls/requirements.txt
 	@.venv-exls/bin/pip install --quiet -r tests/e2e/exls/requirements.txt $(QUIET_PIP)
 	@touch $(EXLS)
 
-deps: $(STAMP) $(ATOMA) $(EXLS)
+# the SAM CLI (and the SAM translator it pins, which the deployment smoke test runs) pins pydantic above the layer's
+$(SAM):
+	@echo "make: .venv-sam: AWS SAM CLI 1.170.0 and its translator (a minute or two, once)"
+	@test -x .venv-sam/bin/python || $(PYTHON) -m venv .venv-sam
+	@.venv-sam/bin/pip install --quiet aws-sam-cli==1.170.0 aws-sam-translator==1.115.0 $(QUIET_PIP)
+	@touch $(SAM)
+
+deps: $(STAMP) $(ATOMA) $(EXLS) $(SAM)
 
 run: $(STAMP) ## serve the API on http://127.0.0.1:3000 on embedded engines
 	@$(BIN)/nodeplane-local run --port $(PORT)
@@ -48,7 +56,7 @@ run: $(STAMP) ## serve the API on http://127.0.0.1:3000 on embedded engines
 token: $(STAMP) ## print a bearer token for TENANT (and nothing else)
 	@$(BIN)/nodeplane-local token --tenant $(TENANT) --port $(PORT)
 
-test: $(STAMP) $(ATOMA) $(EXLS) ## the whole suite: unit, integration (moto + DynamoDB Local), e2e over HTTP
+test: $(STAMP) $(ATOMA) $(EXLS) $(SAM) ## the whole suite: unit, integration (moto + DynamoDB Local), e2e over HTTP
 	@$(BIN)/python -m pytest -n 2 --dist loadgroup
 
 lint: $(STAMP) ## ruff, mypy, the layering contracts (import-linter, in pyproject.toml), cfn-lint
@@ -58,10 +66,7 @@ lint: $(STAMP) ## ruff, mypy, the layering contracts (import-linter, in pyprojec
 	@$(BIN)/lint-imports --no-cache
 	@$(BIN)/cfn-lint template.yaml
 
-validate: $(STAMP) ## sam validate --lint (sam lives in its own venv: its pins clash with the app's)
-	@test -x .venv-sam/bin/sam || (echo "make: .venv-sam: AWS SAM CLI 1.170.0 (a minute or two, once)" && \
-		$(PYTHON) -m venv .venv-sam && .venv-sam/bin/pip install --quiet aws-sam-cli==1.170.0 > .venv-sam/pip.log 2>&1 \
-		|| (cat .venv-sam/pip.log; exit 1))
+validate: $(STAMP) $(SAM) ## sam validate --lint (sam lives in its own venv: its pins clash with the app's)
 	@.venv-sam/bin/sam validate --lint
 
 build: validate ## sam build; the layer targets python3.12, so pyenv's 3.12 goes on PATH
@@ -77,6 +82,9 @@ openapi: $(STAMP) ## write the merged OpenAPI document to docs/openapi.json
 
 events: $(STAMP)
 	@$(BIN)/python scripts/make_events.py
+
+observability: $(STAMP) ## rewrite template.yaml's generated alarms and dashboard (after adding a function or queue)
+	@$(BIN)/python scripts/make_observability.py
 
 clean:
 	rm -rf .aws-sam .nodeplane .pytest_cache .mypy_cache .ruff_cache .import_linter_cache .grimp_cache

@@ -23,10 +23,18 @@ DEFAULT_DATA_DIR = ".nodeplane"
 DEFAULT_PORT = 3000
 
 
-def _setup_logging() -> None:
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s", datefmt="%H:%M:%S", stream=sys.stderr)
-    for noisy in ("werkzeug", "botocore", "boto3", "urllib3"):
-        logging.getLogger(noisy).setLevel(logging.WARNING)
+def _setup_logging(args: argparse.Namespace) -> None:
+    from nodeplane_local import logs
+
+    logs.setup(args.log_format, getattr(logging, args.log_level))
+
+
+def _say(args: argparse.Namespace, text: str, message: str, **fields: Any) -> None:
+    """Progress of the runtime: ``text`` for a person, or one JSON record like the rest (``--log-format json``)."""
+    if getattr(args, "log_format", "text") == "json":
+        logging.getLogger("nodeplane_local").info(message, extra=fields)
+    else:
+        print(text, file=sys.stderr, flush=True)
 
 
 def _runtime(args: argparse.Namespace) -> Any:
@@ -43,7 +51,7 @@ def _runtime(args: argparse.Namespace) -> Any:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
-    _setup_logging()
+    _setup_logging(args)
     stop = threading.Event()
     # SIGTERM as well as Ctrl-C: both end in the same orderly stop (HTTP, pollers, moto, java)
     signal.signal(signal.SIGINT, lambda *_: stop.set())
@@ -60,7 +68,12 @@ def cmd_run(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         return 1
-    print(f"nodeplane-local: starting engines (data in {runtime.data_dir})…", file=sys.stderr, flush=True)
+    _say(
+        args,
+        f"nodeplane-local: starting engines (data in {runtime.data_dir})…",
+        "starting",
+        dataDir=str(runtime.data_dir),
+    )
     runtime.start()
     reloader = None
     if not args.no_reload:
@@ -70,7 +83,8 @@ def cmd_run(args: argparse.Namespace) -> int:
         reloader.start()
     try:
         routes = runtime.template.routes
-        print(
+        _say(
+            args,
             f"""
   API        {runtime.base_url}   ({len(routes)} routes, {len(runtime.functions)} functions)
   Swagger UI {runtime.base_url}/docs   OpenAPI {runtime.base_url}/openapi.json
@@ -80,12 +94,16 @@ def cmd_run(args: argparse.Namespace) -> int:
   Engines    DynamoDB Local {runtime.dynamodb.url}   moto {runtime.moto.url}   (pid {os.getpid()})
   Edits under functions/ reload that function (--no-reload keeps the code as loaded). Ctrl-C stops everything.
 """,
-            file=sys.stderr,
-            flush=True,
+            "serving",
+            apiUrl=runtime.base_url,
+            routes=len(routes),
+            functions=len(runtime.functions),
+            dataDir=str(runtime.data_dir),
+            pid=os.getpid(),
         )
         stop.wait()
     finally:
-        print("nodeplane-local: stopping…", file=sys.stderr, flush=True)
+        _say(args, "nodeplane-local: stopping…", "stopping")
         if reloader is not None:
             reloader.stop()
         runtime.stop()
@@ -142,7 +160,7 @@ def cmd_invoke(args: argparse.Namespace) -> int:
     from nodeplane_local.runtime import read_runtime_file
 
     event = _read_event(args.event)
-    _setup_logging()
+    _setup_logging(args)
     runtime = _runtime(args)
     info = read_runtime_file(runtime.data_dir)
     started = False
@@ -254,12 +272,22 @@ def build_parser() -> argparse.ArgumentParser:
         if template:
             p.add_argument("--template", default="template.yaml")
 
+    def log_options(p: argparse.ArgumentParser) -> None:
+        p.add_argument(
+            "--log-format",
+            choices=("text", "json"),
+            default="text",
+            help="json: every line as a function's CloudWatch log holds it (records and metrics); text: readable",
+        )
+        p.add_argument("--log-level", choices=("DEBUG", "INFO", "WARNING", "ERROR"), default="INFO")
+
     run = sub.add_parser("run", help="serve the template's HTTP API on local engines, with queues and schedules")
     run.add_argument("--port", type=int, default=DEFAULT_PORT)
     run.add_argument("--host", default="127.0.0.1")
     run.add_argument("--schedule-speedup", type=float, default=1.0, help="divide rate() intervals by N")
     run.add_argument("--no-reload", action="store_true", help="keep functions' code as loaded at start")
     common(run)
+    log_options(run)
     run.set_defaults(func=cmd_run)
 
     token = sub.add_parser("token", help="print a bearer token for a tenant (and nothing else)")
@@ -278,6 +306,7 @@ def build_parser() -> argparse.ArgumentParser:
     invoke.add_argument("--event", help="JSON event file (default: {})")
     invoke.add_argument("--port", type=int, default=DEFAULT_PORT)
     common(invoke)
+    log_options(invoke)
     invoke.set_defaults(func=cmd_invoke)
 
     openapi = sub.add_parser("openapi", help="print the merged OpenAPI document")

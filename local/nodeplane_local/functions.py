@@ -19,6 +19,7 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any
 
+from nodeplane_local import logs
 from nodeplane_local.template import FunctionSpec
 
 log = logging.getLogger("nodeplane_local")
@@ -122,9 +123,11 @@ class Function:
     def invoke(self, event: Any, context: LambdaContext | None = None) -> Any:
         """Run the handler once; exceptions propagate (the caller decides what Lambda's answer is)."""
         module = self.acquire()
+        context = context or self.context()
         try:
             handler = getattr(module, self._handler_file()[1])
-            return handler(event, context or self.context())
+            with logs.invocation(context.aws_request_id, self.spec.logical_id):
+                return handler(event, context)
         finally:
             self.release(module)
 

@@ -33,6 +33,10 @@ class Gateway(ThreadingHTTPServer):
         self._openapi: dict[str, Any] | None = None
         super().__init__(address, _Handler)
 
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        # a connection that failed outside _handle (a client gone mid-request): a record like every other line
+        log.warning("connection from %s failed", client_address[0], exc_info=True)
+
     def openapi(self) -> dict[str, Any]:
         if self._openapi is None:
             self._openapi = merge_openapi(
