@@ -1,110 +1,76 @@
-"""The published exls 0.6.0 CLI against the local runtime, over real HTTP: nodes list / get / import-ssh / delete
-and ssh-keys list / import / delete, as a user types them.
-
-exls runs from its own Python 3.12 virtualenv (``.venv-exls``, made by ``make test``) with a static token in a
-file keyring (``tests/e2e/exls/seed_keyring.py``). Discovery is real: a real sshd on 127.0.0.1 is inspected.
-"""
+"""The published exls CLI (exalsius 0.6.0, in `.venv-exls`) against the local runtime after one command,
+`nodeplane-local token --exls`: it lists the tenant's nodes, shows one, and sees no other tenant's. The keyring is
+the file keyring of keyrings.alt, as on a machine without a desktop keyring."""
 
 from __future__ import annotations
 
 import json
 import os
 import subprocess
-import time
+import sys
 from pathlib import Path
-from typing import Any
 
 import exalsius_api_client as ex
 import pytest
 
-from tests.support.sshd import SshServer, new_client_key
+from tests.support.runtime import LocalRuntime
 
 pytestmark = [pytest.mark.e2e, pytest.mark.xdist_group("runtime")]  # one worker, one shared runtime
+
 ROOT = Path(__file__).resolve().parents[2]
 EXLS = ROOT / ".venv-exls" / "bin" / "exls"
-SETTLED = ("AVAILABLE", "WARNING", "FAILED")
 
 
-class Exls:
-    def __init__(self, runtime: Any, home: Path, tenant: str) -> None:
-        assert EXLS.exists(), "exls's virtualenv is missing: `make test` creates .venv-exls"
-        self.env = os.environ | {
-            "EXLS_BACKEND_HOST": f"{runtime.base_url}/v1",
-            "PYTHON_KEYRING_BACKEND": "keyrings.alt.file.PlaintextKeyring",
-            "XDG_CONFIG_HOME": str(home / "config"),
-            "XDG_DATA_HOME": str(home / "data"),
-            "COLUMNS": "200",
-        }
-        self.token = runtime.token(tenant)
-        seed = [str(EXLS.parent / "python"), str(ROOT / "tests/e2e/exls/seed_keyring.py"), self.token, tenant]
-        subprocess.run(seed, env=self.env, check=True, timeout=60)
-
-    def __call__(self, *args: str) -> Any:
-        out = subprocess.run(
-            [str(EXLS), "--format", "json", *args], env=self.env, capture_output=True, text=True, timeout=120
-        )
-        assert out.returncode == 0, out.stdout + out.stderr
-        # one JSON document per result (a delete of two nodes prints one per node)
-        decoder, text, docs = json.JSONDecoder(), out.stdout.strip(), []
-        while text:
-            doc, end = decoder.raw_decode(text)
-            docs.append(doc)
-            text = text[end:].strip()
-        return docs[0] if len(docs) == 1 else docs
+def environment(rt: LocalRuntime, home: Path) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("EXLS_", "PYTHON_KEYRING"))}
+    return env | {
+        "HOME": str(home),
+        "XDG_DATA_HOME": str(home / ".local" / "share"),
+        "XDG_CONFIG_HOME": str(home / ".config"),
+        "PYTHON_KEYRING_BACKEND": "keyrings.alt.file.PlaintextKeyring",
+        "EXLS_BACKEND_HOST": f"{rt.base_url}/v1",
+        "COLUMNS": "200",
+    }
 
 
-@pytest.fixture
-def exls(runtime, tmp_path) -> Exls:
-    return Exls(runtime, tmp_path, f"exls-{tmp_path.name}")
+def login(rt: LocalRuntime, env: dict[str, str], tenant: str) -> subprocess.CompletedProcess[str]:
+    command = [sys.executable, "-m", "nodeplane_local", "token", "--exls", "--tenant", tenant]
+    return subprocess.run([*command, "--data-dir", str(rt.data_dir)], env=env, capture_output=True, text=True)
 
 
-def settle(runtime: Any, exls: Exls, name: str) -> dict[str, Any]:
-    """``exls nodes get`` once discovery is over; exls shows PENDING and WARNING as UNKNOWN, so the wait asks
-    the API itself."""
-    node = exls("nodes", "get", name)
-    cfg = ex.Configuration(host=f"{runtime.base_url}/v1", access_token=exls.token)
-    with ex.ApiClient(cfg) as api:
-        for _ in range(240):
-            status = ex.NodesApi(api).describe_node(node["id"]).actual_instance.node_status
-            if status in SETTLED:
-                return {**exls("nodes", "get", name), "node_status": status}
-            time.sleep(0.5)
-    raise AssertionError(f"discovery of {name} did not finish: {status}")
+def exls(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
+    assert EXLS.exists(), "exls's virtualenv is missing: `make test` creates .venv-exls"
+    return subprocess.run([str(EXLS), *args], env=env, capture_output=True, text=True, timeout=120)
 
 
-def test_ssh_keys_and_self_managed_nodes_with_exls(runtime, exls, tmp_path):
-    with SshServer() as server:
-        key_path = tmp_path / "id_ed25519"
-        key_path.write_bytes(server.client_private_key)
-        stranger_path = tmp_path / "stranger"
-        stranger_path.write_bytes(new_client_key())
-        key = exls("management", "ssh-keys", "import", "--name", "e2e-key", "--key-path", str(key_path))
-        stranger = exls("management", "ssh-keys", "import", "--name", "stranger", "--key-path", str(stranger_path))
-        assert {k["name"] for k in exls("management", "ssh-keys", "list")} == {"e2e-key", "stranger"}
+def test_exls_lists_nodes_after_the_local_login(runtime: LocalRuntime, tmp_path: Path) -> None:
+    env = environment(runtime, tmp_path)
+    before = exls(env, "nodes", "list")
+    assert before.returncode != 0 and "not logged in" in (before.stdout + before.stderr).lower()
 
-        args = ["--endpoint", server.endpoint, "--username", server.user]
-        exls("nodes", "import-ssh", "--hostname", "e2e-box", *args, "--ssh-key-id", key["id"])
-        exls("nodes", "import-ssh", "--hostname", "locked-out", *args, "--ssh-key-id", stranger["id"])
-        box, locked_out = settle(runtime, exls, "e2e-box"), settle(runtime, exls, "locked-out")
-        assert box["endpoint"] == server.endpoint and box["resources"]["cpu_cores"] > 0
-        assert box["node_status"] in ("AVAILABLE", "WARNING") and locked_out["node_status"] == "FAILED"
-        # seed 002 wants in-use nodes refused; a discovered node (AVAILABLE, or WARNING on a machine with
-        # Docker) and a node whose discovery failed are in no cluster, so both can go
-        deleted = exls("nodes", "delete", "e2e-box", "locked-out", "-y")
-        assert "deleted successfully" in json.dumps(deleted) and "Failed" not in json.dumps(deleted), deleted
-        assert exls("nodes", "list") == {"message": "No nodes found. Run 'exls nodes import' to import a node."}
-    exls("management", "ssh-keys", "delete", "stranger")
-    exls("management", "ssh-keys", "delete", key["id"])
-    assert exls("management", "ssh-keys", "list") in ([], {"message": "No SSH keys found."})
-
-
-def test_exls_sees_every_node_of_a_large_pool(runtime, exls, tmp_path):
-    # seed 002, list_nodes: "Retrieve all nodes in your node pool": exls sends no cursor, so one answer holds all
-    cfg = ex.Configuration(host=f"{runtime.base_url}/v1", access_token=exls.token)
+    cfg = ex.Configuration(host=f"{runtime.base_url}/v1", access_token=runtime.token("exls-e2e"))
     with ex.ApiClient(cfg) as api:
         offer = ex.OffersApi(api).get_offers(page_size=1).offers[0]
-        for batch in range(3):
-            ex.NodesApi(api).import_node_from_offer(offer.id, hostname=f"fleet{batch}", amount=50)
-    listed = exls("nodes", "list")
-    assert len(listed) == 150 and len({n["id"] for n in listed}) == 150
-    assert exls("nodes", "get", "fleet2-50")["hostname"] == "fleet2-50"
+        [node_id] = ex.NodesApi(api).import_node_from_offer(offer.id, hostname="exls-gpu").node_ids
+
+    logged_in = login(runtime, env, "exls-e2e")
+    assert logged_in.returncode == 0, logged_in.stderr
+    assert logged_in.stdout == "" and "exls nodes list" in logged_in.stderr
+
+    listed = exls(env, "nodes", "list")
+    assert listed.returncode == 0, listed.stdout + listed.stderr
+    assert "exls-gpu" in listed.stdout and "AVAILABLE" in listed.stdout  # the table shortens ids
+    as_json = exls(env, "--format", "json", "nodes", "list")
+    assert as_json.returncode == 0, as_json.stderr
+    assert [n["id"] for n in json.loads(as_json.stdout)] == [node_id]
+    shown = exls(env, "nodes", "get", node_id)
+    assert shown.returncode == 0 and "exls-gpu" in shown.stdout, shown.stdout + shown.stderr
+
+    assert login(runtime, env, "exls-other").returncode == 0  # a second login replaces the first
+    assert node_id not in exls(env, "nodes", "list").stdout
+
+
+def test_without_a_keyring_backend_the_login_says_what_to_install(runtime: LocalRuntime, tmp_path: Path) -> None:
+    env = environment(runtime, tmp_path) | {"PYTHON_KEYRING_BACKEND": "keyring.backends.fail.Keyring"}
+    failed = login(runtime, env, "exls-e2e")
+    assert failed.returncode == 1 and "keyrings.alt" in failed.stderr and "Traceback" not in failed.stderr

@@ -83,25 +83,25 @@ def _pending_node(world: Any) -> dict[str, Any]:
     from nodeplane import clock, store
     from nodeplane.pool import items
     from nodeplane.queue import discovery_job
-    from scripts.make_events import NODE
+    from nodeplane_local.samples import NODE_SELF_MANAGED, TENANT
 
-    world._self_managed_node()
     store.transact(
         [
             store.update(
-                items.tenant_pk(world.TENANT),
-                items.node_sk(NODE),
+                items.tenant_pk(TENANT),
+                items.node_sk(NODE_SELF_MANAGED),
                 "SET node_status = :s, endpoint = :e, discovery_deadline = :d",
                 values={":s": "PENDING", ":e": "127.0.0.1:1", ":d": int(clock.now()) + 600},
             )
         ]
     )
-    return sqs_event([discovery_job(world.TENANT, NODE)])
+    return sqs_event([discovery_job(TENANT, NODE_SELF_MANAGED)])
 
 
 def _settlement_job(world: Any) -> dict[str, Any]:
-    world._claimed()
-    return sqs_event([{"kind": "settle", "stack_small_id": 1}])
+    from nodeplane_local.samples import STACK_CLAIMED
+
+    return sqs_event([{"kind": "settle", "stack_small_id": STACK_CLAIMED}])
 
 
 # Functions without a sample under events/: the event they run on, after the world is set up for it

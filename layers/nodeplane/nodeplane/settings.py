@@ -44,6 +44,8 @@ class Settings:
     allow_private_node_addresses: str = "false"
     # The local ledger's chance (in 1/1000) that try_settle samples attestation nodes; db.move starts at 10.
     ledger_cross_validation_permille: int = 10
+    # CloudWatch namespace of nodeplane's own metrics (nodeplane.metrics)
+    metrics_namespace: str = "nodeplane"
 
 
 _ENV = {
@@ -70,6 +72,7 @@ _ENV = {
     "atoma_db_object_id": "ATOMA_DB_OBJECT_ID",
     "ledger_cross_validation_permille": "LEDGER_CROSS_VALIDATION_PERMILLE",
     "allow_private_node_addresses": "ALLOW_PRIVATE_NODE_ADDRESSES",
+    "metrics_namespace": "METRICS_NAMESPACE",
 }
 
 
