@@ -1,8 +1,8 @@
-"""The published exls 0.6.0 CLI against the local runtime, over real HTTP: nodes list / get / import-ssh / delete
-and ssh-keys list / import / delete, as a user types them.
+"""The published exls 0.6.0 CLI against the local runtime, over real HTTP, in the flows seed 002 describes: nodes
+list / get / import-ssh / delete and ssh-keys list / import / delete, as a user types them.
 
-exls runs from its own Python 3.12 virtualenv (``.venv-exls``, made by ``make test``) with a static token in a
-file keyring (``tests/e2e/exls/seed_keyring.py``). Discovery is real: a real sshd on 127.0.0.1 is inspected.
+exls runs from its own Python 3.12 virtualenv (``.venv-exls``, made by ``make test``), logged in with
+``nodeplane-local token --exls`` (a file keyring). Discovery is real: a real sshd on 127.0.0.1 is inspected.
 """
 
 from __future__ import annotations
@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import os
 import subprocess
+import sys
 import time
 from pathlib import Path
 from typing import Any
@@ -28,16 +29,17 @@ SETTLED = ("AVAILABLE", "WARNING", "FAILED")
 class Exls:
     def __init__(self, runtime: Any, home: Path, tenant: str) -> None:
         assert EXLS.exists(), "exls's virtualenv is missing: `make test` creates .venv-exls"
-        self.env = os.environ | {
+        self.env = {k: v for k, v in os.environ.items() if not k.startswith(("EXLS_", "PYTHON_KEYRING"))} | {
+            "HOME": str(home),
             "EXLS_BACKEND_HOST": f"{runtime.base_url}/v1",
             "PYTHON_KEYRING_BACKEND": "keyrings.alt.file.PlaintextKeyring",
-            "XDG_CONFIG_HOME": str(home / "config"),
-            "XDG_DATA_HOME": str(home / "data"),
+            "XDG_CONFIG_HOME": str(home / ".config"),
+            "XDG_DATA_HOME": str(home / ".local" / "share"),
             "COLUMNS": "200",
         }
         self.token = runtime.token(tenant)
-        seed = [str(EXLS.parent / "python"), str(ROOT / "tests/e2e/exls/seed_keyring.py"), self.token, tenant]
-        subprocess.run(seed, env=self.env, check=True, timeout=60)
+        login = [sys.executable, "-m", "nodeplane_local", "token", "--exls", "--tenant", tenant]
+        subprocess.run([*login, "--data-dir", str(runtime.data_dir)], env=self.env, check=True, timeout=60)
 
     def __call__(self, *args: str) -> Any:
         out = subprocess.run(
