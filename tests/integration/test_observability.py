@@ -107,7 +107,7 @@ def test_a_v1_not_found_names_its_code_and_reason(moto_env, capture: Capture) ->
 
 def test_a_validation_error_is_logged_with_what_was_wrong(moto_env, capture: Capture) -> None:
     event = http_event("GET", "/v1/offers", query={"page_size": 0})
-    _, record, _, _ = _request(capture, "pool_offers_list", event, 422)
+    _, record, _, _ = _request(capture, "pool_offers_list", event, 400)  # get_offers declares 400, not 422
     assert record["errorCode"] == "REQUEST_ERROR" and "page_size" in record["reason"]
 
 
