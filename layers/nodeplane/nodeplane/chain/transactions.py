@@ -343,7 +343,7 @@ def _coin_arg(r: _Reader, inputs: list[tuple[str, Any]]) -> CoinArg:
         index = r.u16()
         if index >= len(inputs) or inputs[index][0] != "object" or not isinstance(inputs[index][1], ObjectRef):
             raise TransactionError("a coin argument must be the gas coin, an owned object or a split's result")
-        return inputs[index][1]  # type: ignore[no-any-return]
+        return inputs[index][1]
     if kind == 3:
         return ("result", r.u16(), r.u16())
     raise TransactionError(f"unsupported coin argument kind {kind}")
