@@ -66,6 +66,7 @@ class Needs:
     usdc: int = 0  # a payment coin holding at least this much
     badges: tuple[int, ...] = ()  # node badges, by node small id
     admin_badge: bool = False
+    coins: tuple[str, ...] = ()  # more of the wallet's objects, by id (the coins a merge consumes)
     serialise: bool = False  # one transaction of this wallet at a time (operators)
     purpose: str = "tx"
 
@@ -85,6 +86,7 @@ class Inputs:
     usdc: ObjectRef | None = None
     badges: tuple[ObjectRef, ...] = ()  # in the order of Needs.badges
     admin_badge: ObjectRef | None = None
+    coins: tuple[ObjectRef, ...] = ()  # in the order of Needs.coins
 
 
 Build = Callable[[Inputs], bytes]
@@ -128,6 +130,8 @@ class Runner:
             wanted.append((BADGE, lambda r, node=node: r.node_small_id == node))  # type: ignore[misc]
         if needs.admin_badge:
             wanted.append((ADMIN, lambda r: True))
+        for coin in needs.coins:
+            wanted.append(("", lambda r, coin=coin: r.object_id == coin))  # type: ignore[misc]
         return wanted
 
     def _choose(self, wallet: Wallet, needs: Needs, budget: int) -> list[Record] | str:
@@ -135,8 +139,12 @@ class Runner:
         now = clock.now()
         chosen: list[Record] = []
         for kind, fits in self._wanted(needs, budget):
-            candidates = [r for r in wallet.of(kind) if fits(r) and r not in chosen]
+            candidates = [r for r in (wallet.of(kind) if kind else wallet.records) if fits(r) and r not in chosen]
             if not candidates:
+                if not kind:
+                    raise BadRequest(
+                        f"{wallet.records[0].address if wallet.records else 'the wallet'} has no such coin"
+                    )
                 return kind
             free = [r for r in candidates if r.free(now)]
             if not free:
@@ -300,7 +308,8 @@ class Runner:
 
 
 def _inputs(chosen: list[Record], needs: Needs, price: int, budget: int) -> Inputs:
-    by_kind = {kind: [r for r in chosen if r.kind == kind] for kind in (GAS, USDC, BADGE, ADMIN)}
+    named = chosen[: len(chosen) - len(needs.coins)]  # the extra coins come last, in the order asked
+    by_kind = {kind: [r for r in named if r.kind == kind] for kind in (GAS, USDC, BADGE, ADMIN)}
     badges = {r.node_small_id: r.ref for r in by_kind[BADGE]}
     return Inputs(
         gas=by_kind[GAS][0].ref,
@@ -309,4 +318,5 @@ def _inputs(chosen: list[Record], needs: Needs, price: int, budget: int) -> Inpu
         usdc=by_kind[USDC][0].ref if by_kind[USDC] else None,
         badges=tuple(badges[n] for n in needs.badges),
         admin_badge=by_kind[ADMIN][0].ref if by_kind[ADMIN] else None,
+        coins=tuple(r.ref for r in chosen[len(chosen) - len(needs.coins) :]) if needs.coins else (),
     )
