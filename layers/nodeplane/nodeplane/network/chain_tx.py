@@ -38,6 +38,7 @@ logger = logging.getLogger("nodeplane.chain")
 
 WAITS: Final = 80  # rounds of waiting for a free coin (about 8 s: inside a Lambda's 15 s)
 GAS_PRICE_TTL_SECONDS: Final = 60
+FIND_WAITS: Final = (0.25, 0.5, 1.0, 0.0)  # looking up a transaction sent without an answer (under 2 s in all)
 
 # Replaced by tests so waiting for a coin costs no wall-clock time.
 sleep: Callable[[float], None] = time.sleep
@@ -268,10 +269,16 @@ class Runner:
         return executed
 
     def _find(self, digest: str) -> ExecutedTransaction | None:
-        try:
-            return self.chain.transaction(digest)
-        except (ChainUnreachable, ChainResponseError):
-            return None
+        """A transaction sent without an answer, if it executed; a slow network gets a few seconds more."""
+        for wait in FIND_WAITS:
+            try:
+                found = self.chain.transaction(digest)
+            except (ChainUnreachable, ChainResponseError):
+                found = None
+            if found is not None:
+                return found
+            sleep(wait)
+        return None
 
     def _check_caller_gas(self, tx: bytes, budget: int) -> None:
         """A budget the dry run exceeds, or gas the network refuses, is the caller's 400."""

@@ -48,6 +48,10 @@ def maintain(ops: PortOps, purpose: str, *, size: int | None = None, gas_mist: i
     for kind in (GAS, USDC) if purpose == "purchaser" else (GAS,):
         with unavailable():
             on_chain = {o.object_id: o for o in ops.chain.owned_objects(address, ops.runner.types[kind])}
+        if not on_chain and ops.runner.funding is not None:
+            ops.runner.funding(address, kind)  # a development network's faucet
+            with unavailable():
+                on_chain = {o.object_id: o for o in ops.chain.owned_objects(address, ops.runner.types[kind])}
         report["recorded"] += owned.seed(address, kind, on_chain.values(), wallet.of(kind))
         for record in _free(wallet.of(kind)):
             seen = on_chain.get(record.object_id)
@@ -55,10 +59,6 @@ def maintain(ops: PortOps, purpose: str, *, size: int | None = None, gas_mist: i
                 with unavailable():
                     owned.revalidate(ops.chain, record)
                 report["revalidated"] += 1
-    if not _free(owned.read(address).of(GAS)) and ops.runner.funding is not None:
-        ops.runner.funding(address, GAS)  # a development network's faucet
-        with unavailable():
-            report["recorded"] += owned.seed(address, GAS, ops.chain.owned_objects(address, ops.runner.types[GAS]), [])
 
     def send(gas: Record, build_ops: list[object], coins: tuple[str, ...] = ()) -> None:
         def build(inputs: Inputs) -> bytes:
