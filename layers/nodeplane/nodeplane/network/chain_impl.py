@@ -97,6 +97,8 @@ class PortOps:
         """A wallet nodeplane signs with ("purchaser", "admin"): its key is opened once per container."""
         if purpose not in self._wallets:
             self._wallets[purpose] = operators.wallet(wallet_purpose(purpose, self.params.name))
+            # where to send its funds on a real network (README: funding the purchasing wallet)
+            logger.info("nodeplane's %s wallet on %s: %s", purpose, self.params.name, self._wallets[purpose].address)
         return self._wallets[purpose]
 
     def _shared_versions(self) -> tuple[SharedObject, int]:
