@@ -8,7 +8,8 @@ leases the wallet's owned objects (network/owned.py).
 Looking up a digest (a purchase whose answer was lost) is final when the chain knows the transaction, or when the
 gas coin version it was built with has been spent by another one: it can then never execute. If that version is
 still unspent and its lease has expired (the submitter is gone), :meth:`PortOps.lookup` spends it itself with a
-gas-only transaction, a fence, and the answer becomes final.
+gas-only transaction, a fence, and the answer becomes final (a transaction that was never sent, or refused, is fenced
+the same way).
 """
 
 from __future__ import annotations
@@ -198,8 +199,8 @@ class PortOps:
                     found = self.chain.transaction(digest)  # the spender may be this very transaction
                 return Lookup(outcome(found) if found else None, final=True)
             record = next((r for r in owned.read(sender).of(GAS) if r.object_id == gas_id), None)
-            if record is None or record.pending != digest or not record.free(clock.now()):
-                return Lookup(None, final=False)  # its submitter may still be sending it
+            if record is None or not record.free(clock.now()):
+                return Lookup(None, final=False)  # its submitter (or the coin's next user) may still send it
             self._fence(sender, gas_id)
         return Lookup(None, final=False)
 
