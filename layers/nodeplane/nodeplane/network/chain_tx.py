@@ -187,7 +187,6 @@ class Runner:
         """
         address = signer.address
         budget = needs.budget or DEFAULT_GAS_BUDGET
-        price = needs.price or self.gas_price()
         holder = uuid.uuid4().hex
         refused = 0
         for round_ in range(WAITS):
@@ -205,7 +204,7 @@ class Runner:
                     for record in stale:
                         owned.revalidate(self.chain, record)
                 continue
-            inputs = _inputs(chosen, needs, price, budget)
+            inputs = _inputs(chosen, needs, needs.price or self.gas_price(), budget)
             tx = build(inputs)
             digest = transaction_digest(tx)
             if needs.caller_gas:
@@ -245,6 +244,7 @@ class Runner:
             owned.release(address, leased, holder, None, serialise=needs.serialise)
             if exc.kind in ("object", "gas") and not needs.caller_gas:
                 logger.warning("%s of %s refused (%s): re-reading its objects", needs.purpose, address, exc)
+                self._price = None  # a new epoch may have a new reference gas price
                 with unavailable():
                     for record in leased:
                         owned.revalidate(self.chain, replace(record, lease_until=0.0, holder=None, pending=None))

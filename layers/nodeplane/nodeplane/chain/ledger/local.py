@@ -19,7 +19,7 @@ from nodeplane.chain.transactions import ObjectRef, SharedObject
 T = TypeVar("T")
 # One writer at a time within a process (the local runtime's functions, the stand-in's requests): commits then
 # rarely lose the optimistic race on the head, which still serialises writers across processes.
-_WRITER = threading.Lock()
+_WRITER = threading.RLock()  # re-entrant: a commit hook in tests submits a rival transaction
 
 
 class LedgerBusy(RuntimeError):
