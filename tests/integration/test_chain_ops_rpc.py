@@ -21,7 +21,7 @@ from nodeplane.network.locks import proxy_api
 from nodeplane_local.engines import free_port
 from nodeplane_local.sui_rpc.resolvers import Root
 from nodeplane_local.sui_rpc.server import SuiGraphQLServer
-from tests.support.lambda_events import http_event, invoke
+from tests.support.lambda_events import Context, container, http_event, invoke, schedule_event
 from tests.support.network import post_lock
 from tests.support.sui_rpc import Recorder, RpcChain, fresh_ops
 
@@ -139,6 +139,16 @@ def test_coin_pool_merges_dust_and_splits_to_size(rpc_chain: RpcChain) -> None:
     records = {r.object_id: r for r in owned.read(admin).of(owned.GAS)}
     assert {c.object_id: (c.ref, c.balance) for c in coins} == {i: (r.ref, r.balance) for i, r in records.items()}
     assert coin_pool.maintain(ops, "admin", size=5, gas_mist=10**9)["split_gas"] == 0  # fit already
+
+
+def test_the_coin_pool_schedule_keeps_nodeplanes_wallets(rpc_chain: RpcChain) -> None:
+    with container("schedule_coin_pool") as module:
+        result = module.lambda_handler(schedule_event(), Context())
+    assert set(result) == {"purchaser", "admin"}
+    assert result["purchaser"]["split_gas"] == result["purchaser"]["split_usdc"] == 19  # COIN_POOL_SIZE 20
+    with container("schedule_coin_pool") as module:
+        again = module.lambda_handler(schedule_event(), Context())
+    assert again["purchaser"]["split_gas"] == again["admin"]["split_gas"] == 0
 
 
 def test_the_callers_gas_fields_are_honoured(rpc_chain: RpcChain) -> None:
