@@ -243,9 +243,15 @@ class PortOps:
         return self._operator(operator, [node_small_id], "claim_funds", [ticket_ids], None)
 
     def events_since(self, cursor: str | None, limit: int) -> tuple[list[dict[str, Any]], str | None]:
+        """The ``db`` module's events after ``cursor``; a cursor of another network starts from the beginning
+        (applying an event twice changes nothing), so switching networks never feeds one a foreign cursor."""
+        prefix = "" if self.params.name == "local" else f"{self.params.name}|"
+        mine = cursor if cursor and (cursor.startswith(prefix) if prefix else "|" not in cursor) else None
         with unavailable():
-            page = self.chain.events(EventFilter(module=f"{self.params.package}::{MODULE}"), cursor, limit)
-        return [dict(e) for e in page.events], page.cursor
+            page = self.chain.events(
+                EventFilter(module=f"{self.params.package}::{MODULE}"), mine[len(prefix) :] if mine else None, limit
+            )
+        return [dict(e) for e in page.events], f"{prefix}{page.cursor}" if page.cursor else cursor
 
     def register_node(self, operator: str, gas: GasOptions | None = None) -> TxOutcome:
         gas = gas or GasOptions()

@@ -36,7 +36,7 @@ from nodeplane.store.dynamo import TransactionFailed
 
 logger = logging.getLogger("nodeplane.chain")
 
-WAITS: Final = 80  # rounds of waiting for a free coin (about 8 s: inside a Lambda's 15 s)
+WAITS: Final = 45  # rounds of waiting for a free coin (about 8 s: inside a Lambda's 15 s)
 GAS_PRICE_TTL_SECONDS: Final = 60
 FIND_WAITS: Final = (0.25, 0.5, 1.0, 0.0)  # looking up a transaction sent without an answer (under 2 s in all)
 
