@@ -26,6 +26,7 @@ def moto_backend() -> Iterator[dict[str, str]]:
 
     from tests.support.aws import environment
 
+    logging.getLogger("werkzeug").setLevel(logging.ERROR)  # moto's request lines
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
     server.start()
     host, port = server.get_host_and_port()
@@ -105,7 +106,6 @@ def sui_rpc_stand_in() -> Iterator[dict[str, str]]:
     from nodeplane.settings import settings
     from nodeplane_local.sui_rpc.server import SuiGraphQLServer
 
-    logging.getLogger("werkzeug").setLevel(logging.ERROR)  # moto's request lines
     ledger = LocalLedger(
         boto3.client("dynamodb"),
         os.environ["LEDGER_TABLE_NAME"],
