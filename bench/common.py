@@ -26,7 +26,7 @@ def moto_backend() -> Iterator[dict[str, str]]:
 
     from tests.support.aws import environment
 
-    logging.getLogger("werkzeug").setLevel(logging.ERROR)  # moto's request lines
+    logging.getLogger("werkzeug").setLevel(logging.ERROR)  # one access-log line per request would bury the results
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
     server.start()
     host, port = server.get_host_and_port()

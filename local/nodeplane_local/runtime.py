@@ -99,8 +99,9 @@ class Runtime:
     def __post_init__(self) -> None:
         self.data_dir = self.data_dir.resolve()
         self.issuer_url = issuer_url(local_host(self.host), self.port)
-        # the template's authorizer trusts whatever JwtIssuer/JwtAudience say: locally that is our issuer
-        self.overrides = {"JwtIssuer": self.issuer_url, "JwtAudience": AUDIENCE}
+        # the template's authorizer trusts whatever JwtIssuer/JwtAudience say: locally that is our issuer; and a
+        # server on 127.0.0.1 or the LAN can be imported over SSH
+        self.overrides = {"JwtIssuer": self.issuer_url, "JwtAudience": AUDIENCE, "SshPrivateTargets": "allow"}
         self.template = parse_template(self.template_path, self.overrides)
         self.chain_info: dict[str, Any] = {}
         self.issuer = Issuer(self.data_dir, self.issuer_url, AUDIENCE)

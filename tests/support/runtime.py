@@ -47,6 +47,7 @@ class LocalRuntime:
         schedule_speedup: float = 1.0,
         extra_env: dict[str, str] | None = None,
         sui_rpc: bool = False,
+        log_format: str = "text",
     ) -> None:
         self.port = port or free_port()
         self._tmp = None if data_dir is not None else tempfile.mkdtemp(prefix="nodeplane-local-")
@@ -55,6 +56,7 @@ class LocalRuntime:
         self.schedule_speedup = schedule_speedup
         self.extra_env = extra_env or {}
         self.sui_rpc = sui_rpc  # every function against a Sui GraphQL stand-in instead of the in-process ledger
+        self.log_format = log_format
         self.base_url = f"http://127.0.0.1:{self.port}"
         self.process: subprocess.Popen[bytes] | None = None
         self.log_path = self.data_dir / "runtime.log"
@@ -77,6 +79,8 @@ class LocalRuntime:
             "--schedule-speedup",
             str(self.schedule_speedup),
             *(["--sui-rpc"] if self.sui_rpc else []),
+            "--log-format",
+            self.log_format,
         ]
         env = os.environ | self.extra_env
         for name in ("AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_DYNAMODB"):

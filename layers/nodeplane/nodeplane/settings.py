@@ -32,6 +32,8 @@ class Settings:
     # How long a started chain call may stay unanswered before its outcome is reconciled.
     settlement_step_lease_seconds: int = 120
     max_body_bytes: int = 256 * 1024
+    # "allow": SSH discovery may connect to loopback, link-local and private addresses (pool/targets.py).
+    ssh_private_targets: str = "refuse"
     # User JWTs on routes outside the HttpApi authorizer are checked against these (api/auth.py); no issuer, no JWTs.
     jwt_issuer: str = ""
     jwt_audience: str = ""
@@ -52,6 +54,8 @@ class Settings:
     coin_pool_gas_mist: int = 500_000_000
     # The local ledger's chance (in 1/1000) that try_settle samples attestation nodes; db.move starts at 10.
     ledger_cross_validation_permille: int = 10
+    # CloudWatch namespace of nodeplane's own metrics (nodeplane.metrics)
+    metrics_namespace: str = "nodeplane"
 
 
 _ENV = {
@@ -70,6 +74,7 @@ _ENV = {
     "dispute_resolution_seconds": "DISPUTE_RESOLUTION_SECONDS",
     "settlement_step_lease_seconds": "SETTLEMENT_STEP_LEASE_SECONDS",
     "max_body_bytes": "MAX_BODY_BYTES",
+    "ssh_private_targets": "SSH_PRIVATE_TARGETS",
     "jwt_issuer": "JWT_ISSUER",
     "jwt_audience": "JWT_AUDIENCE",
     "sui_rpc_url": "SUI_RPC_URL",
@@ -84,6 +89,7 @@ _ENV = {
     "coin_pool_size": "COIN_POOL_SIZE",
     "coin_pool_gas_mist": "COIN_POOL_GAS_MIST",
     "ledger_cross_validation_permille": "LEDGER_CROSS_VALIDATION_PERMILLE",
+    "metrics_namespace": "METRICS_NAMESPACE",
 }
 
 

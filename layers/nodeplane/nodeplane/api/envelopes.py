@@ -13,6 +13,8 @@ from typing import Any, Literal
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
 from pydantic import BaseModel, ConfigDict
 
+from nodeplane.api import access
+
 Envelope = Literal["problem", "atoma", "daemon"]
 
 _TITLES = {
@@ -47,6 +49,8 @@ def error_body(
     """One error in the envelope of the API the request belongs to: (content type, JSON text)."""
     body: dict[str, Any]
     content_type = "application/json"
+    code = code or _ATOMA_CODES.get(status, "REQUEST_ERROR")
+    access.note_error(code, detail)  # the request's record names the error it answered
     if envelope == "problem":
         body = {
             "detail": {
@@ -59,7 +63,7 @@ def error_body(
         }
         content_type = "application/problem+json"
     elif envelope == "atoma":
-        body = {"error": {"code": code or _ATOMA_CODES.get(status, "REQUEST_ERROR"), "message": detail}}
+        body = {"error": {"code": code, "message": detail}}
     else:
         body = {"error": detail}
     return content_type, json.dumps(body)
@@ -76,6 +80,29 @@ def error_response(
 ) -> Response[Any]:
     content_type, body = error_body(envelope, status, detail, app.current_event.path, title=title, code=code)
     return Response(status_code=status, content_type=content_type, body=body)
+
+
+# The proxy's answer when no node can take the request now: a 503 the client retries, in the Atoma envelope
+ATOMA_UNAVAILABLE: dict[int | str, Any] = {
+    503: {
+        "description": "No node can serve the model with confidential compute now; retry later",
+        "content": {
+            "application/json": {
+                "schema": {
+                    "type": "object",
+                    "required": ["error"],
+                    "properties": {
+                        "error": {
+                            "type": "object",
+                            "required": ["code", "message"],
+                            "properties": {"code": {"type": "string"}, "message": {"type": "string"}},
+                        }
+                    },
+                }
+            }
+        },
+    }
+}
 
 
 class Problem(BaseModel):

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import uuid
 
-from nodeplane.errors import Unavailable
+from nodeplane import metrics
+from nodeplane.errors import DomainError, Unavailable
 from nodeplane.network.locks import purchase, selection
 from nodeplane.network.locks.plan import (
     DEFAULT_MAX_NUM_TOKENS,
@@ -20,6 +21,17 @@ from nodeplane.network.locks.plan import (
 
 def lock(user: str, model: str, max_num_tokens: int | None = None, timeout: int | None = None) -> Grant:
     """Reserve compute units on a confidential stack for ``model`` (reusing or buying one)."""
+    try:
+        grant = _lock(user, model, max_num_tokens, timeout)
+    except DomainError as exc:
+        metrics.add("LocksRefused", dimensions={"Reason": exc.code})
+        raise
+    metrics.add("LocksGranted")
+    metrics.add("UnitsReserved", grant.units)
+    return grant
+
+
+def _lock(user: str, model: str, max_num_tokens: int | None, timeout: int | None) -> Grant:
     units = bounded(max_num_tokens, DEFAULT_MAX_NUM_TOKENS, 1, MAX_NUM_TOKENS, "max_num_tokens")
     seconds = bounded(timeout, DEFAULT_TIMEOUT_SECONDS, 1, MAX_TIMEOUT_SECONDS, "timeout")
     new = NewLock(uuid.uuid4().hex[:16], units, now_ms() + seconds * 1000)

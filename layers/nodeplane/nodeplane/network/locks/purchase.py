@@ -8,7 +8,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from nodeplane import clock, store
+from nodeplane import clock, metrics, store
 from nodeplane.chain.contract import COMPUTE_UNITS_PER_STACK, CONFIDENTIAL, stack_cost
 from nodeplane.errors import DomainError, Unavailable
 from nodeplane.network import balances, chainops, items, projection
@@ -117,6 +117,7 @@ def buy(user: str, model: str, tasks: list[int], rotation: int, new: NewLock, tr
 def _purchase(user: str, task: int, price: int, rotation: int, new: NewLock) -> tuple[Grant, int]:
     cost = stack_cost(price, STACK_SIZE, CONFIDENTIAL)
     balances.debit(user, cost)  # 402 before anything is spent on chain
+    metrics.add("PurchasesStarted")
     digest: str | None = None
     try:
         outcome = chainops.ops().buy_stack(task_small_id=task, num_compute_units=STACK_SIZE, price_cap=price)
@@ -127,6 +128,7 @@ def _purchase(user: str, task: int, price: int, rotation: int, new: NewLock) -> 
         data, error = None, str(exc) or type(exc).__name__
     if data is None:
         balances.refund(user, cost)
+        metrics.add("PurchasesRefunded")
         logger.warning("stack purchase for task %s failed: %s", task, error)
         raise Unavailable("Failed to acquire a new stack on chain; your balance was refunded, retry later")
     stack_small_id = projection.small(data["stack_small_id"])
@@ -150,6 +152,7 @@ def _purchase(user: str, task: int, price: int, rotation: int, new: NewLock) -> 
         _adopt(stack_small_id, item, user)
         if key and not reserve(store.get(items.stack_pk(stack_small_id), "STACK") or {}, new, user):
             key = None
+    metrics.add("PurchasesFinished")
     if not key:
         raise Unavailable(
             f"The network assigned the new stack {stack_small_id} to node {node_id}, which has no valid public key "
