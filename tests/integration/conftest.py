@@ -10,6 +10,7 @@ import pytest
 from tests.support.discovery import script  # noqa: F401  (pytest fixture)
 from tests.support.operators import ledger  # noqa: F401  (pytest fixture)
 from tests.support.sshd import fresh_sshd, sshd_server  # noqa: F401  (pytest fixtures)
+from tests.support.sui_rpc import rpc_chain  # noqa: F401  (the Sui GraphQL stand-in fixture)
 
 
 @pytest.fixture

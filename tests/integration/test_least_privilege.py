@@ -35,11 +35,16 @@ Grant = tuple[str, str]
 _FIRST_SEAL = "a fresh deployment's first chain call seals nodeplane's own wallet keys (ledger admin, purchaser)"
 _CHAIN = ("kms:GenerateDataKey", "SecretsKey")
 _CATALOGUE = "on a brand-new table the first offers read loads the bundled catalogue (offers.ensure_loaded)"
+_SEED = "a wallet's first transaction records the coins and badges it holds (owned.seed: the ledger's owner index)"
+_OWNED = ("dynamodb:Query", "LedgerTable")
+_GONE = "a record of an object the chain no longer shows in the wallet is dropped (owned.revalidate)"
+_DROP = ("dynamodb:DeleteItem", "NodeplaneTable")
+_RELEASE = "a transaction's leases are taken and given back (owned.lease, owned.release)"
 
 # Calls a function makes on a path its recorded run does not take: function -> {grant: why}
 UNSAMPLED: dict[str, dict[Grant, str]] = {
     **{
-        fn: {_CHAIN: _FIRST_SEAL}
+        fn: {_CHAIN: _FIRST_SEAL, _OWNED: _SEED, _DROP: _GONE, ("dynamodb:UpdateItem", "NodeplaneTable"): _RELEASE}
         for fn in (
             "daemon_attestations",
             "daemon_claim_funds",
@@ -70,6 +75,10 @@ UNSAMPLED: dict[str, dict[Grant, str]] = {
     "schedule_settlement_sweeper": {
         ("dynamodb:UpdateItem", "NodeplaneTable"): "marks stalled settlements requeued, fails those past deadline",
         ("sqs:SendMessage", "SettlementQueue"): "re-enqueues stalled settlements",
+    },
+    "schedule_coin_pool": {
+        _CHAIN: _FIRST_SEAL,
+        ("dynamodb:DeleteItem", "NodeplaneTable"): "a merge drops the records of the coins it consumed",
     },
     "schedule_chain_events_poller": {
         _CHAIN: _FIRST_SEAL,
@@ -109,6 +118,7 @@ EVENTS: dict[str, Callable[[Any], dict[str, Any]]] = {
     "queue_discovery_worker": _pending_node,
     "queue_settlement_worker": _settlement_job,
     "schedule_chain_events_poller": lambda world: schedule_event(),
+    "schedule_coin_pool": lambda world: schedule_event(),
     "schedule_discovery_sweeper": lambda world: schedule_event(),
     "schedule_locks_sweeper": lambda world: schedule_event(),
     "schedule_offers_refresh": lambda world: schedule_event(),

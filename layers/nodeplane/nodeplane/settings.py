@@ -37,11 +37,23 @@ class Settings:
     # User JWTs on routes outside the HttpApi authorizer are checked against these (api/auth.py); no issuer, no JWTs.
     jwt_issuer: str = ""
     jwt_audience: str = ""
+    # A Sui GraphQL RPC; empty means the local ledger in process. The rest names Atoma's deployment on it.
     sui_rpc_url: str = ""
+    sui_network: str = ""  # a name for the network (mainnet, testnet, localnet): nodeplane's wallets are per network
     atoma_package_id: str = ""
     atoma_db_object_id: str = ""
     # "true": nodes may register private, loopback and link-local addresses (the local runtime allows them)
     allow_private_node_addresses: str = "false"
+    atoma_db_initial_shared_version: int = 0  # 0: read from the chain once per container
+    usdc_coin_type: str = ""  # <package>::usdc::USDC (or the whole 0x2::coin::Coin<…>)
+    # Development networks only: a faucet that tops up nodeplane's wallets (nodeplane-local sui-rpc's /dev/faucet).
+    sui_faucet_url: str = ""
+    sui_rpc_connect_timeout: int = 3
+    # Below the Lambda timeout, so a submission without an answer is still looked up by its digest in time.
+    sui_rpc_read_timeout: int = 8
+    # The coin pool of nodeplane's wallets (schedule_coin_pool): coins kept, and the SUI each gas coin gets.
+    coin_pool_size: int = 20
+    coin_pool_gas_mist: int = 500_000_000
     # The local ledger's chance (in 1/1000) that try_settle samples attestation nodes; db.move starts at 10.
     ledger_cross_validation_permille: int = 10
     # CloudWatch namespace of nodeplane's own metrics (nodeplane.metrics)
@@ -68,8 +80,16 @@ _ENV = {
     "jwt_issuer": "JWT_ISSUER",
     "jwt_audience": "JWT_AUDIENCE",
     "sui_rpc_url": "SUI_RPC_URL",
+    "sui_network": "SUI_NETWORK",
     "atoma_package_id": "ATOMA_PACKAGE_ID",
     "atoma_db_object_id": "ATOMA_DB_OBJECT_ID",
+    "atoma_db_initial_shared_version": "ATOMA_DB_INITIAL_SHARED_VERSION",
+    "usdc_coin_type": "USDC_COIN_TYPE",
+    "sui_faucet_url": "SUI_FAUCET_URL",
+    "sui_rpc_connect_timeout": "SUI_RPC_CONNECT_TIMEOUT",
+    "sui_rpc_read_timeout": "SUI_RPC_READ_TIMEOUT",
+    "coin_pool_size": "COIN_POOL_SIZE",
+    "coin_pool_gas_mist": "COIN_POOL_GAS_MIST",
     "ledger_cross_validation_permille": "LEDGER_CROSS_VALIDATION_PERMILLE",
     "allow_private_node_addresses": "ALLOW_PRIVATE_NODE_ADDRESSES",
     "metrics_namespace": "METRICS_NAMESPACE",

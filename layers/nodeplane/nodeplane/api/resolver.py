@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import logging
-import weakref
-from collections.abc import Callable
+import threading
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
 from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
+from aws_lambda_powertools.utilities.data_classes import APIGatewayProxyEventV2
 
 from nodeplane import freeze_heap
 from nodeplane.api import access, bodies
@@ -30,12 +31,51 @@ class Operation:
     raw_body: str | None = None
 
 
-# kept beside the resolver, not in ``app.context``: Powertools clears that after every request
-_OPERATIONS: weakref.WeakKeyDictionary[APIGatewayHttpResolver, Operation] = weakref.WeakKeyDictionary()
+class _Request(threading.local):
+    event: APIGatewayProxyEventV2 | None = None
+    context: Any = None
+
+
+class Resolver(APIGatewayHttpResolver):
+    """Powertools keeps the request being resolved on its shared ``BaseRouter`` class; here each thread keeps its own.
+
+    A Lambda container serves one request at a time, but the local runtime serves the warm containers of every
+    function on threads of one process: without this, one request could route, validate or read the caller of
+    another (tests/unit/test_resolver_threads.py).
+    """
+
+    _request = _Request()
+    operation: Operation  # set by http_resolver()
+
+    @property  # type: ignore[override]  # BaseRouter and APIGatewayHttpResolver annotate it differently
+    def current_event(self) -> APIGatewayProxyEventV2:
+        event = self._request.event
+        assert event is not None, "no request is being resolved on this thread"
+        return event
+
+    @current_event.setter
+    def current_event(self, event: APIGatewayProxyEventV2) -> None:
+        self._request.event = event
+
+    @property
+    def lambda_context(self) -> Any:
+        return self._request.context
+
+    @lambda_context.setter
+    def lambda_context(self, context: Any) -> None:
+        self._request.context = context
+
+    def resolve(self, event: Mapping[str, Any], context: Any) -> dict[str, Any]:
+        self._request.event, self._request.context = APIGatewayProxyEventV2(dict(event)), context
+        try:
+            return super().resolve(event, context)
+        finally:
+            self._request.event = self._request.context = None
 
 
 def operation(app: APIGatewayHttpResolver) -> Operation:
-    return _OPERATIONS.get(app, Operation())
+    """The resolver's settings (kept on it, not in ``app.context``: Powertools clears that after every request)."""
+    return getattr(app, "operation", None) or Operation()
 
 
 def _describe(errors: list[dict[str, Any]], invalid: int) -> tuple[int, str]:
@@ -60,7 +100,7 @@ def http_resolver(
     invalid_code: str | None = None,
     failure: str | None = None,
     raw_body: str | None = None,
-) -> APIGatewayHttpResolver:
+) -> Resolver:
     """A resolver with request validation, bounded bodies and every error in ``envelope``.
 
     ``invalid`` is the status a request that fails validation gets (each function serves one operation, so
@@ -70,10 +110,8 @@ def http_resolver(
     cause goes to the log with the request id. ``raw_body``: the handler reads the body itself, whatever its
     Content-Type, and a body that cannot be read answers 400 with this code.
     """
-    app = APIGatewayHttpResolver(
-        enable_validation=True, response_validation_error_http_code=500, json_body_deserializer=bodies.loads
-    )
-    _OPERATIONS[app] = Operation(envelope, invalid, raw_body)
+    app = Resolver(enable_validation=True, response_validation_error_http_code=500, json_body_deserializer=bodies.loads)
+    app.operation = Operation(envelope, invalid, raw_body)
 
     def _server_error(status: int, detail: str, exc: BaseException, **kw: Any) -> Response[Any]:
         request_id = app.current_event.request_context.request_id

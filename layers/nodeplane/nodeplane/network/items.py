@@ -22,6 +22,9 @@ Chain state projected from chain events, and what nodeplane keeps beside it:
 | registration policy  | OPKEY#<sui address>      | POLICY             | registration.set_policy (require_timestamp)|
 | nodeplane wallet     | CHAINKEY#<purpose>       | KEY                | operators.wallet (sealed keystore)        |
 | USDC balance         | BALANCE#<user>           | USDC               | balances                                  |
+| owned object         | OWNED#<sui address>      | <KIND>#<object id> | owned: a coin or badge a wallet spends    |
+| wallet lease         | OWNED#<sui address>      | LEASE              | owned: one operator transaction at a time |
+| submitted tx         | CHAINTX#<tx digest>      | TX                 | owned: its owned inputs (lookup, fencing) |
 
 The indexes (each sparse: an item is in one only while the attributes are set):
 
@@ -186,3 +189,22 @@ def chain_key_pk(purpose: str) -> str:
 
 def balance_pk(user: str) -> str:
     return f"BALANCE#{user}"
+
+
+# --- owned objects of the wallets nodeplane signs for -------------------------------------------------------------
+
+
+def owned_pk(address: str) -> str:
+    return f"OWNED#{address}"
+
+
+def owned_sk(kind: str, object_id: str) -> str:
+    """``kind``: GAS (SUI coin), USDC (payment coin), BADGE (NodeBadge), ADMIN (AtomaManagerBadge)."""
+    return f"{kind}#{object_id}"
+
+
+WALLET_LEASE = "LEASE"
+
+
+def chain_tx_pk(digest: str) -> str:
+    return f"CHAINTX#{digest}"

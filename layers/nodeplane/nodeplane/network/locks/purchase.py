@@ -9,6 +9,7 @@ from collections.abc import Callable
 from typing import Any
 
 from nodeplane import clock, metrics, store
+from nodeplane.chain.contract import COMPUTE_UNITS_PER_STACK, CONFIDENTIAL, stack_cost
 from nodeplane.errors import DomainError, Unavailable
 from nodeplane.network import balances, chainops, items, projection
 from nodeplane.network.locks import selection
@@ -18,7 +19,7 @@ from nodeplane.store.dynamo import TransactionFailed
 
 logger = logging.getLogger("nodeplane.locks")
 
-STACK_SIZE = 1_000_000  # compute units bought per stack (STACK_SIZE_TO_BUY of the proxy)
+STACK_SIZE = COMPUTE_UNITS_PER_STACK  # compute units bought per stack (STACK_SIZE_TO_BUY of the proxy)
 # Longer than a Lambda's 15 s timeout: a purchaser that dies mid-purchase frees the guard by expiry.
 GUARD_LEASE_SECONDS = 30
 # How long a request waits for another request's purchase before answering 429 (about 2.5 s in all).
@@ -114,7 +115,7 @@ def buy(user: str, model: str, tasks: list[int], rotation: int, new: NewLock, tr
 
 
 def _purchase(user: str, task: int, price: int, rotation: int, new: NewLock) -> tuple[Grant, int]:
-    cost = price * STACK_SIZE // 1_000_000
+    cost = stack_cost(price, STACK_SIZE, CONFIDENTIAL)
     balances.debit(user, cost)  # 402 before anything is spent on chain
     metrics.add("PurchasesStarted")
     digest: str | None = None
@@ -133,7 +134,7 @@ def _purchase(user: str, task: int, price: int, rotation: int, new: NewLock) -> 
     stack_small_id = projection.small(data["stack_small_id"])
     node_id = projection.small(data["selected_node_id"])
     key = valid_key(store.get(items.node_pk(node_id), "NODE"), rotation)
-    item = projection.stack_item(data, task={"security_level": projection.CONFIDENTIAL}, user=user)
+    item = projection.stack_item(data, task={"security_level": CONFIDENTIAL}, user=user)
     item["purchase_digest"] = digest
     if key:
         # the row and the reservation are one write: the stack never exists unreserved-then-raced
