@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 
 from nodeplane import store
+from nodeplane.errors import ChainUnavailable
 from nodeplane.network import chain_events, chainops, items
 from nodeplane.network.chainops import GasOptions, PureArg, TxOutcome
 from nodeplane.network.locks import selection
@@ -155,8 +156,11 @@ def test_gas_settings_reach_the_chain_client(chain):
     assert subscribe(body).status == 200
     assert chain.calls[-1]["gas"] == GasOptions(coin=None, budget=50_000_000, price=1000)
     body = {"task_small_id": TASK, "gas": "0x789", "gas_budget": 40_000_000}
-    assert subscribe(body, "task_unsubscribe").status == 200
+    refused = subscribe(body, "task_unsubscribe")
     assert chain.calls[-1]["gas"] == GasOptions(coin="0x789", budget=40_000_000, price=None)
+    # the chain client uses it: a coin the operator does not own is the caller's mistake, named
+    assert refused.status == 400 and "0x789" in refused.body["error"], refused.body
+    assert subscribe({"task_small_id": TASK, "gas_budget": 40_000_000}, "task_unsubscribe").status == 200
 
 
 @pytest.mark.parametrize(
@@ -170,6 +174,7 @@ def test_gas_settings_are_validated(chain, gas):
     assert chain.calls == []
 
 
+@pytest.mark.parametrize("failure", [ConnectionError("sui rpc unreachable"), ChainUnavailable("sui rpc unreachable")])
 @pytest.mark.parametrize(
     "route,text",
     [
@@ -178,13 +183,13 @@ def test_gas_settings_are_validated(chain, gas):
         ("task_unsubscribe", "Failed to submit node task unsubscription tx"),
     ],
 )
-def test_a_failed_submission_is_the_seed_500(chain, caplog, route, text):
+def test_a_failed_submission_is_the_seed_500(chain, caplog, route, text, failure):
     # seed 003: "500 Internal Server Error: Failed to submit the transaction" and the example error response
     # {"error": "Failed to submit node task subscription tx"}
     operator_with_node()
     if route != "task_subscribe":
         assert subscribe({"task_small_id": TASK, "price_per_compute_unit": 1}).status == 200
-    chain.fail = ConnectionError("sui rpc unreachable")
+    chain.fail = failure
     with caplog.at_level(logging.ERROR, logger="nodeplane.api"):
         reply = subscribe({"task_small_id": TASK, "price_per_compute_unit": 2}, route)
     assert reply.status == 500 and reply.body == {"error": text}

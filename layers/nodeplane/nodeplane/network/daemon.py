@@ -94,8 +94,10 @@ def _submit(call: Any) -> TxOutcome:
     """Run a chain call; a chain client that fails in any way is the daemon's 500, never a traceback."""
     try:
         result: TxOutcome = call()
-    except DomainError:
-        raise
+    except DomainError as exc:
+        if exc.status >= 500:  # an unavailable chain (ChainUnavailable), a refused transaction
+            raise ChainFailure(f"the chain client failed: {exc.detail}") from exc
+        raise  # the caller's mistakes found by the chain client (gas it cannot use) stay 4xx
     except Exception as exc:
         raise ChainFailure(f"the chain client failed: {type(exc).__name__}: {exc}") from exc
     return result
