@@ -5,11 +5,11 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Callable, Mapping
-from typing import Any
+from typing import Any, cast
 
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
-from aws_lambda_powertools.utilities.data_classes import APIGatewayProxyEventV2
 from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
+from aws_lambda_powertools.utilities.data_classes import APIGatewayProxyEventV2
 
 from nodeplane import freeze_heap
 from nodeplane.api import access, bodies
@@ -55,11 +55,14 @@ class Resolver(APIGatewayHttpResolver):
         self._request.context = context
 
     def resolve(self, event: Mapping[str, Any], context: Any) -> dict[str, Any]:
-        self._request.event, self._request.context = APIGatewayProxyEventV2(dict(event)), context
+        outer = self._request.event, self._request.context  # a request resolved inside another one (tests)
+        # as Powertools builds it (with the resolver's JSON deserializer), kept for this thread alone
+        self._request.event = cast(APIGatewayProxyEventV2, self._to_proxy_event(dict(event)))
+        self._request.context = context
         try:
             return super().resolve(event, context)
         finally:
-            self._request.event = self._request.context = None
+            self._request.event, self._request.context = outer
 
 
 def _describe(errors: list[dict[str, Any]]) -> tuple[int, str]:
@@ -76,9 +79,7 @@ def _describe(errors: list[dict[str, Any]]) -> tuple[int, str]:
 
 def http_resolver(envelope: Envelope = "problem") -> Resolver:
     """A resolver with request validation, bounded bodies and every error in ``envelope``."""
-    app = Resolver(
-        enable_validation=True, response_validation_error_http_code=500, json_body_deserializer=bodies.loads
-    )
+    app = Resolver(enable_validation=True, response_validation_error_http_code=500, json_body_deserializer=bodies.loads)
     app.context["envelope"] = envelope
 
     @app.exception_handler(DomainError)
