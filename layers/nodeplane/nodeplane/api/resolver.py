@@ -6,7 +6,7 @@ import logging
 import threading
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
 from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
@@ -66,11 +66,14 @@ class Resolver(APIGatewayHttpResolver):
         self._request.context = context
 
     def resolve(self, event: Mapping[str, Any], context: Any) -> dict[str, Any]:
-        self._request.event, self._request.context = APIGatewayProxyEventV2(dict(event)), context
+        outer = self._request.event, self._request.context  # a request resolved inside another one (tests)
+        # as Powertools builds it (with the resolver's JSON deserializer), kept for this thread alone
+        self._request.event = cast(APIGatewayProxyEventV2, self._to_proxy_event(dict(event)))
+        self._request.context = context
         try:
             return super().resolve(event, context)
         finally:
-            self._request.event = self._request.context = None
+            self._request.event, self._request.context = outer
 
 
 def operation(app: APIGatewayHttpResolver) -> Operation:
