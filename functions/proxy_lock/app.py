@@ -7,7 +7,7 @@ id to the node, whose usage report then consumes exactly that lock instead of wa
 
 from typing import Annotated
 
-from nodeplane.api import handler, http_resolver, tenant
+from nodeplane.api import handler, http_resolver, request_key, tenant
 from nodeplane.network.locks import proxy_api
 from nodeplane.network.models.proxy import NodesCreateLockRequest, NodesCreateLockResponse
 
@@ -19,7 +19,9 @@ app = http_resolver("atoma")
 
 @app.post("/proxy/v1/nodes/lock", summary="Lock compute units on a confidential-compute node", tags=["proxy"])
 def nodes_create_lock(request: Annotated[NodesCreateLockRequest, Body()]) -> Response[NodesCreateLockResponse]:
-    grant = proxy_api.lock(tenant(app), request.model, request.max_num_tokens, request.timeout)
+    grant = proxy_api.lock(
+        tenant(app), request.model, request.max_num_tokens, request.timeout, request_id=request_key(app)
+    )
     body = NodesCreateLockResponse(
         public_key=grant.public_key,
         node_small_id=grant.node_small_id,

@@ -2,7 +2,7 @@
 
 from typing import Annotated
 
-from nodeplane.api import handler, http_resolver, tenant
+from nodeplane.api import handler, http_resolver, request_key, tenant
 from nodeplane.network.locks import proxy_api
 from nodeplane.network.models.proxy import SelectNodePublicKeyRequest, SelectNodePublicKeyResponse
 
@@ -13,7 +13,7 @@ app = http_resolver("atoma")
 
 @app.post("/proxy/v1/encryption/public-key", summary="Select a confidential node's public key", tags=["proxy"])
 def select_node_public_key(request: Annotated[SelectNodePublicKeyRequest, Body()]) -> SelectNodePublicKeyResponse:
-    grant = proxy_api.lock(tenant(app), request.model_name)
+    grant = proxy_api.lock(tenant(app), request.model_name, request_id=request_key(app))
     return SelectNodePublicKeyResponse(
         public_key=grant.public_key,
         node_small_id=grant.node_small_id,

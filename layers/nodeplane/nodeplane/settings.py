@@ -31,6 +31,9 @@ class Settings:
     dispute_resolution_seconds: int = 24 * 3600
     # How long a started chain call may stay unanswered before its outcome is reconciled.
     settlement_step_lease_seconds: int = 120
+    # How long a stack purchase belongs to the request that started it; then the purchase sweeper finishes or
+    # refunds it. Longer than any purchasing function's timeout (tests/unit/test_purchase_settings.py).
+    purchase_lease_seconds: int = 60
     max_body_bytes: int = 256 * 1024
     # User JWTs on routes outside the HttpApi authorizer are checked against these (api/auth.py); no issuer, no JWTs.
     jwt_issuer: str = ""
@@ -57,6 +60,7 @@ _ENV = {
     "settlement_deadline_seconds": "SETTLEMENT_DEADLINE_SECONDS",
     "dispute_resolution_seconds": "DISPUTE_RESOLUTION_SECONDS",
     "settlement_step_lease_seconds": "SETTLEMENT_STEP_LEASE_SECONDS",
+    "purchase_lease_seconds": "PURCHASE_LEASE_SECONDS",
     "max_body_bytes": "MAX_BODY_BYTES",
     "jwt_issuer": "JWT_ISSUER",
     "jwt_audience": "JWT_AUDIENCE",

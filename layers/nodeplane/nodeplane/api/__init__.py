@@ -2,12 +2,22 @@
 
 - ``resolver``: ``http_resolver()`` (validation, error envelopes) and ``handler()`` (the Lambda entry point);
 - ``envelopes``: the error body of each API family and the `/v1` problem models (``problems()``);
-- ``identity``: ``claims()`` and ``tenant()`` of a caller the HttpApi authorizer verified;
+- ``identity``: ``claims()`` and ``tenant()`` of a caller the HttpApi authorizer verified, ``request_key()``;
 - ``auth``: routes outside that authorizer verify a bearer token themselves.
 """
 
 from nodeplane.api.envelopes import Envelope, error_body, error_response, problems
-from nodeplane.api.identity import claims, tenant
+from nodeplane.api.identity import claims, request_key, tenant
 from nodeplane.api.resolver import handler, http_resolver
 
-__all__ = ["Envelope", "claims", "error_body", "error_response", "handler", "http_resolver", "problems", "tenant"]
+__all__ = [
+    "Envelope",
+    "claims",
+    "error_body",
+    "error_response",
+    "handler",
+    "http_resolver",
+    "problems",
+    "request_key",
+    "tenant",
+]

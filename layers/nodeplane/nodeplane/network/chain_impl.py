@@ -6,6 +6,7 @@ DynamoDB table; its gas and USDC come from the ledger's faucet, since nothing el
 
 from __future__ import annotations
 
+import hashlib
 import logging
 from collections.abc import Callable, Sequence
 from functools import lru_cache
@@ -37,6 +38,17 @@ class Signer(Protocol):
 Call: TypeAlias = "CallSpec | Callable[[], CallSpec]"
 
 
+DEFAULT_GAS_BUDGET = 50_000_000  # MIST (nodeplane.chain.transactions.DEFAULT_GAS_BUDGET)
+
+
+def purchase_budget(purchase_id: str | None) -> int:
+    """The gas budget of a stack purchase: its low digits come from the purchase id, so two purchases built from
+    the same coin versions are still two transactions (the ledger answers a repeated digest with its first result)."""
+    if purchase_id is None:
+        return DEFAULT_GAS_BUDGET
+    return DEFAULT_GAS_BUDGET + int(hashlib.blake2b(purchase_id.encode(), digest_size=8).hexdigest(), 16) % 1_000_000
+
+
 class LedgerOps:
     """ChainOps over the local ledger."""
 
@@ -66,7 +78,13 @@ class LedgerOps:
         return self.ledger.object_ref(coins[0]["object_id"])
 
     def submit(
-        self, signer: Signer, calls: Sequence[Call], *, attempts: int = 8, before_submit: BeforeSubmit | None = None
+        self,
+        signer: Signer,
+        calls: Sequence[Call],
+        *,
+        attempts: int = 8,
+        before_submit: BeforeSubmit | None = None,
+        gas_budget: int = DEFAULT_GAS_BUDGET,
     ) -> TxOutcome:
         """Build, sign and submit; a stale object version (another request used the coin) is retried."""
         from nodeplane.chain.ledger import TransactionRejected
@@ -76,7 +94,7 @@ class LedgerOps:
         for _ in range(attempts):
             specs = [c() if callable(c) else c for c in calls]
             assert all(isinstance(s, CallSpec) for s in specs)
-            gas = self._coin(signer.address, "::sui::SUI>", 50_000_000, {"sui": LOCAL_GAS})
+            gas = self._coin(signer.address, "::sui::SUI>", gas_budget, {"sui": LOCAL_GAS})
             tx = build_atoma_transaction(
                 package=self.info["package"],
                 atoma_db=self.ledger.shared_db(),
@@ -84,6 +102,7 @@ class LedgerOps:
                 calls=specs,
                 gas_payment=[gas],
                 gas_price=self.ledger.reference_gas_price(),
+                gas_budget=gas_budget,
                 random_initial_shared_version=self.info["random_initial_shared_version"],
             )
             signature = signer.sign_transaction(tx)
@@ -137,7 +156,7 @@ class LedgerOps:
                 "acquire_new_stack_entry", pure=[task_small_id, num_compute_units, price_cap], objects=[coin]
             )
 
-        return self.submit(buyer, [call], before_submit=before_submit)
+        return self.submit(buyer, [call], before_submit=before_submit, gas_budget=purchase_budget(purchase_id))
 
     def lookup(self, digest: str) -> Lookup:
         # the in-process ledger applies a transaction within the submitting call: unknown now means never
