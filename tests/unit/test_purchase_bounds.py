@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from nodeplane.chain import transactions
 from nodeplane.network.chain_impl import DEFAULT_GAS_BUDGET, purchase_budget
 from nodeplane.settings import Settings
 from nodeplane_local.template import FunctionSpec, parse_schedule, parse_template
@@ -25,9 +26,7 @@ def _functions() -> dict[str, FunctionSpec]:
 
 def test_every_function_that_buys_times_out_before_its_purchase_lease_ends() -> None:
     buyers = {
-        name: fn
-        for name, fn in _functions().items()
-        if "proxy_api.lock(" in (fn.code_uri / "app.py").read_text()
+        name: fn for name, fn in _functions().items() if "proxy_api.lock(" in (fn.code_uri / "app.py").read_text()
     }
     assert set(buyers) == {"ProxyLockFunction", "ProxyPublicKeyFunction"}
     lease = Settings().purchase_lease_seconds
@@ -45,6 +44,7 @@ def test_the_stated_bound_is_the_lease_plus_one_sweeper_period() -> None:
 
 
 def test_each_purchase_builds_its_own_transaction() -> None:
+    assert DEFAULT_GAS_BUDGET == transactions.DEFAULT_GAS_BUDGET
     budgets = {purchase_budget(f"intent-{i}") for i in range(1000)}
     assert len(budgets) > 990  # distinct, but for the odd collision of two ids out of a million low digits
     assert all(DEFAULT_GAS_BUDGET <= b < DEFAULT_GAS_BUDGET + 1_000_000 for b in budgets)
