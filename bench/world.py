@@ -37,7 +37,7 @@ def _admin(command: str, **kwargs: Any) -> None:
 def _pool() -> None:
     from nodeplane import store
     from nodeplane.pool import items, offers, sshkeys
-    from nodeplane.pool.agents import _hash
+    from nodeplane.pool.agents import _hash, _register_context
     from nodeplane.security import envelope, kms
     from nodeplane.settings import settings
     from scripts.make_events import CLUSTER, KEY, NODE, OFFER, SAMPLE_KEY_B64
@@ -50,6 +50,7 @@ def _pool() -> None:
         kms(), settings().kms_key_id, sshkeys.decode_private_key(SAMPLE_KEY_B64), sshkeys._context(TENANT, KEY)
     )
     token_expires = 4_000_000_000
+    sealed_token = envelope.seal(kms(), settings().kms_key_id, b"npr_sample", _register_context(TENANT))
     store.transact(
         [
             store.put(sample_offer),
@@ -70,7 +71,8 @@ def _pool() -> None:
                 {
                     "pk": items.tenant_pk(TENANT),
                     "sk": items.REGISTER_TOKEN,
-                    "register_token": "npr_sample",
+                    "token_hash": _hash("npr_sample"),
+                    "sealed": sealed_token,
                     "expires_at": token_expires,
                     "ttl": token_expires,
                 }
@@ -176,7 +178,7 @@ def _self_managed_node() -> None:
                 items.tenant_pk(TENANT),
                 items.node_sk(NODE),
                 "SET node_type = :t, node_status = :s, endpoint = :e, username = :u, ssh_key_id = :k",
-                values={":t": "SELF_MANAGED", ":s": "FAILED", ":e": "10.0.0.5:22", ":u": "ubuntu", ":k": KEY},
+                values={":t": "SELF_MANAGED", ":s": "FAILED", ":e": "203.0.113.5:22", ":u": "ubuntu", ":k": KEY},
             )
         ]
     )

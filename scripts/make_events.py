@@ -55,7 +55,7 @@ HTTP = {
         "/v1/node/import/ssh",
         None,
         None,
-        {"hostname": "gpu-box", "endpoint": "10.0.0.5:22", "username": "ubuntu", "ssh_key_id": KEY},
+        {"hostname": "gpu-box", "endpoint": "203.0.113.5:22", "username": "ubuntu", "ssh_key_id": KEY},
     ),
     "pool_node_patch": (
         "PATCH",
@@ -101,7 +101,7 @@ HTTP = {
         {
             "register_token": "npr_sample",
             "hostname": "gpu-agent",
-            "endpoint": "10.0.0.7:22",
+            "endpoint": "203.0.113.7:22",
             "username": "ubuntu",
             "ssh_key_id": KEY,
             "hardware": {"gpu_count": 1},

@@ -17,6 +17,9 @@ os.environ.setdefault("AWS_ACCESS_KEY_ID", "testing")
 os.environ.setdefault("AWS_SECRET_ACCESS_KEY", "testing")
 os.environ.setdefault("POWERTOOLS_TRACE_DISABLED", "true")
 os.environ.setdefault("POWERTOOLS_LOG_LEVEL", "WARNING")
+# as the local runtime serves them: SSH servers on 127.0.0.1 can be discovered (tests/integration/test_ssh_targets.py
+# checks what a deployment refuses by default)
+os.environ.setdefault("SSH_PRIVATE_TARGETS", "allow")
 
 
 def _reset_clients() -> None:

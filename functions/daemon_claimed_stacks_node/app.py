@@ -1,7 +1,6 @@
 """GET /daemon/claimed_stacks/{id}: the settlement tickets of one of the operator's nodes, as ClaimedStack."""
 
-from nodeplane.api import handler, http_resolver, tenant
-from nodeplane.errors import BadRequest
+from nodeplane.api import handler, http_resolver, small_id, tenant
 from nodeplane.network.models.daemon import ClaimedStack
 from nodeplane.network.settlement import tickets
 
@@ -10,9 +9,7 @@ app = http_resolver("daemon")
 
 @app.get("/daemon/claimed_stacks/<node_small_id>", summary="Claimed stacks of one node", tags=["daemon"])
 def node_claimed_stacks(node_small_id: str) -> list[ClaimedStack]:
-    if not node_small_id.isdigit() or len(node_small_id) > 20:
-        raise BadRequest("node id must be a non-negative integer")
-    stacks = tickets.claimed_stacks(tenant(app), int(node_small_id))
+    stacks = tickets.claimed_stacks(tenant(app), small_id(node_small_id, "node_small_id"))
     return [ClaimedStack.model_validate(s) for s in stacks]
 
 

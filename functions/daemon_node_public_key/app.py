@@ -2,8 +2,7 @@
 
 from typing import Annotated
 
-from nodeplane.api import handler, http_resolver, tenant
-from nodeplane.errors import BadRequest
+from nodeplane.api import handler, http_resolver, small_id, tenant
 from nodeplane.network import daemon
 from nodeplane.network.models.daemon import PublicKey, TxDigest
 
@@ -14,9 +13,8 @@ app = http_resolver("daemon")
 
 @app.post("/daemon/nodes/<node_small_id>/public_key", summary="Publish a node's public key", tags=["daemon"])
 def publish(node_small_id: str, request: Annotated[PublicKey, Body()]) -> TxDigest:
-    if not node_small_id.isdigit():
-        raise BadRequest("node_small_id must be an integer")
-    digest = daemon.publish_public_key(tenant(app), int(node_small_id), request.public_key, request.device_type)
+    node = small_id(node_small_id, "node_small_id")
+    digest = daemon.publish_public_key(tenant(app), node, request.public_key, request.device_type)
     return TxDigest(tx_digest=digest)
 
 

@@ -3,6 +3,7 @@
 from typing import Annotated, Any
 
 from nodeplane.api import handler, http_resolver, tenant
+from nodeplane.api.params import U64_MAX
 from nodeplane.network import daemon
 
 from aws_lambda_powertools.event_handler.openapi.params import Query
@@ -11,7 +12,7 @@ app = http_resolver("daemon")
 
 
 @app.get("/daemon/subscriptions", summary="List subscriptions", tags=["daemon"])
-def list_subscriptions(node_small_id: Annotated[int | None, Query(ge=1)] = None) -> list[dict[str, Any]]:
+def list_subscriptions(node_small_id: Annotated[int | None, Query(ge=1, le=U64_MAX)] = None) -> list[dict[str, Any]]:
     return daemon.subscriptions(tenant(app), node_small_id)
 
 

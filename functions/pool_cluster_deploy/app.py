@@ -1,6 +1,6 @@
 """POST /v1/cluster/{cluster_id}/deploy."""
 
-from nodeplane.api import handler, http_resolver, problems, tenant
+from nodeplane.api import Id, handler, http_resolver, problems, tenant
 from nodeplane.pool import clusters
 from nodeplane.pool.models.clusters import ClusterDeployResponse
 
@@ -14,7 +14,7 @@ app = http_resolver()
     tags=["clusters"],
     responses=problems(404, 409),
 )
-def deploy_cluster(cluster_id: str) -> ClusterDeployResponse:
+def deploy_cluster(cluster_id: Id) -> ClusterDeployResponse:
     clusters.deploy(tenant(app), cluster_id)
     return ClusterDeployResponse(cluster_id=cluster_id)
 

@@ -1,6 +1,6 @@
 """DELETE /v1/cluster/{cluster_id}/nodes/{node_id}: the node goes back to the pool."""
 
-from nodeplane.api import handler, http_resolver, problems, tenant
+from nodeplane.api import Id, handler, http_resolver, problems, tenant
 from nodeplane.pool import clusters
 from nodeplane.pool.models.clusters import ClusterNodeRemoveResponse
 
@@ -14,7 +14,7 @@ app = http_resolver()
     tags=["clusters"],
     responses=problems(404, 409),
 )
-def delete_node_from_cluster(cluster_id: str, node_id: str) -> ClusterNodeRemoveResponse:
+def delete_node_from_cluster(cluster_id: Id, node_id: Id) -> ClusterNodeRemoveResponse:
     clusters.remove_node(tenant(app), cluster_id, node_id)
     return ClusterNodeRemoveResponse(node_id=node_id)
 

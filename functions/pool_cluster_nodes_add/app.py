@@ -2,7 +2,7 @@
 
 from typing import Annotated
 
-from nodeplane.api import handler, http_resolver, problems, tenant
+from nodeplane.api import Id, handler, http_resolver, problems, tenant
 from nodeplane.pool import clusters
 from nodeplane.pool.models.clusters import ClusterAddNodeRequest, ClusterNodesResponse
 
@@ -18,7 +18,7 @@ app = http_resolver()
     tags=["clusters"],
     responses=problems(400, 404, 409, 422),
 )
-def add_nodes(cluster_id: str, request: Annotated[ClusterAddNodeRequest, Body()]) -> ClusterNodesResponse:
+def add_nodes(cluster_id: Id, request: Annotated[ClusterAddNodeRequest, Body()]) -> ClusterNodesResponse:
     pairs = [(n.node_id, n.node_role) for n in request.nodes_to_add]
     return ClusterNodesResponse.model_validate(clusters.add_nodes(tenant(app), cluster_id, pairs))
 

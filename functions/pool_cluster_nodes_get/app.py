@@ -1,6 +1,6 @@
 """GET /v1/cluster/{cluster_id}/nodes."""
 
-from nodeplane.api import handler, http_resolver, problems, tenant
+from nodeplane.api import Id, handler, http_resolver, problems, tenant
 from nodeplane.pool import clusters
 from nodeplane.pool.models.clusters import ClusterNodesResponse
 
@@ -13,7 +13,7 @@ app = http_resolver()
     tags=["clusters"],
     responses=problems(404),
 )
-def get_nodes(cluster_id: str) -> ClusterNodesResponse:
+def get_nodes(cluster_id: Id) -> ClusterNodesResponse:
     return ClusterNodesResponse.model_validate(clusters.nodes_of(tenant(app), cluster_id))
 
 

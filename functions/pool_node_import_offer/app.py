@@ -2,7 +2,7 @@
 
 from typing import Annotated
 
-from nodeplane.api import handler, http_resolver, problems, tenant
+from nodeplane.api import Id, handler, http_resolver, problems, tenant
 from nodeplane.pool import nodes
 from nodeplane.pool.models.nodes import NodeImportResponse
 
@@ -19,7 +19,7 @@ app = http_resolver()
     responses=problems(400, 404, 409, 422),
 )
 def import_node_from_offer(
-    offer_id: str,
+    offer_id: Id,
     hostname: Annotated[str | None, Query(max_length=200, pattern=r"^[A-Za-z0-9][A-Za-z0-9.\-_]*$")] = None,
     amount: Annotated[int, Query(ge=1, le=nodes.MAX_IMPORT_AMOUNT)] = 1,
 ) -> NodeImportResponse:

@@ -6,7 +6,7 @@ HttpApi authorizer and checks either kind itself.
 
 from typing import Annotated
 
-from nodeplane.api import claims, handler, http_resolver, problems
+from nodeplane.api import Id, claims, handler, http_resolver, problems
 from nodeplane.api.auth import bearer, verify_user_token
 from nodeplane.errors import Unauthorized
 from nodeplane.pool import agents, nodes
@@ -35,7 +35,7 @@ def caller_tenant(node_id: str) -> str:
     tags=["nodes"],
     responses=problems(400, 401, 403, 404, 422),
 )
-def patch_node(node_id: str, request: Annotated[NodePatchRequest | None, Body()] = None) -> NodePatchResponse:
+def patch_node(node_id: Id, request: Annotated[NodePatchRequest | None, Body()] = None) -> NodePatchResponse:
     return NodePatchResponse.model_validate(nodes.patch(caller_tenant(node_id), node_id, request))
 
 

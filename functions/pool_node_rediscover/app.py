@@ -1,6 +1,6 @@
 """POST /v1/node/{node_id}/discover: run SSH discovery again for a self-managed node."""
 
-from nodeplane.api import handler, http_resolver, problems, tenant
+from nodeplane.api import Id, handler, http_resolver, problems, tenant
 from nodeplane.pool import nodes
 from nodeplane.pool.models.nodes import NodeImportResponse
 
@@ -14,7 +14,7 @@ app = http_resolver()
     tags=["nodes"],
     responses=problems(404, 409),
 )
-def rediscover_node(node_id: str) -> NodeImportResponse:
+def rediscover_node(node_id: Id) -> NodeImportResponse:
     nodes.rediscover(tenant(app), node_id)
     return NodeImportResponse(node_ids=[node_id], total=1)
 

@@ -4,7 +4,7 @@ from typing import Annotated
 
 from nodeplane.api import handler, http_resolver, problems
 from nodeplane.pool import offers
-from nodeplane.pool.models import CloudProvider, CpuArch, CpuVendor, GpuVendor, PriceType
+from nodeplane.pool.models import COUNT_MAX, PRICE_MAX, CloudProvider, CpuArch, CpuVendor, GpuVendor, PriceType
 from nodeplane.pool.models.offers import OffersListResponse
 
 from aws_lambda_powertools.event_handler.openapi.params import Query
@@ -15,10 +15,10 @@ app = http_resolver()
 @app.get("/v1/offers", summary="List GPU offers", tags=["offers"], responses=problems(400, 422))
 def list_offers(
     cloud_provider: Annotated[CloudProvider | None, Query()] = None,
-    provider: Annotated[str | None, Query(description="alias of cloud_provider")] = None,
+    provider: Annotated[str | None, Query(max_length=32, description="alias of cloud_provider")] = None,
     gpu_vendor: Annotated[GpuVendor | None, Query()] = None,
     gpu_type: Annotated[str | None, Query(max_length=64)] = None,
-    gpu_types: Annotated[list[str] | None, Query()] = None,
+    gpu_types: Annotated[list[str] | None, Query(max_length=50)] = None,
     region: Annotated[str | None, Query(max_length=64)] = None,
     availability_zone: Annotated[str | None, Query(max_length=64)] = None,
     location: Annotated[str | None, Query(max_length=128)] = None,
@@ -27,20 +27,20 @@ def list_offers(
     cpu_arch: Annotated[CpuArch | None, Query()] = None,
     price_type: Annotated[PriceType | None, Query()] = None,
     pricing_unit: Annotated[str | None, Query(max_length=16)] = None,
-    gpu_count: Annotated[int | None, Query(ge=0, description="minimum GPU count")] = None,
-    gpu_count_min: Annotated[int | None, Query(ge=0)] = None,
-    gpu_count_max: Annotated[int | None, Query(ge=0)] = None,
-    gpu_memory_min: Annotated[int | None, Query(ge=0)] = None,
-    gpu_memory_max: Annotated[int | None, Query(ge=0)] = None,
-    total_gpu_memory_min: Annotated[int | None, Query(ge=0)] = None,
-    total_gpu_memory_max: Annotated[int | None, Query(ge=0)] = None,
-    main_memory_min: Annotated[int | None, Query(ge=0)] = None,
-    main_memory_max: Annotated[int | None, Query(ge=0)] = None,
-    vcpus_min: Annotated[int | None, Query(ge=0)] = None,
-    vcpus_max: Annotated[int | None, Query(ge=0)] = None,
-    price_min: Annotated[float | None, Query(ge=0)] = None,
-    price_max: Annotated[float | None, Query(ge=0)] = None,
-    price: Annotated[float | None, Query(ge=0, description="alias of price_max")] = None,
+    gpu_count: Annotated[int | None, Query(ge=0, le=COUNT_MAX, description="minimum GPU count")] = None,
+    gpu_count_min: Annotated[int | None, Query(ge=0, le=COUNT_MAX)] = None,
+    gpu_count_max: Annotated[int | None, Query(ge=0, le=COUNT_MAX)] = None,
+    gpu_memory_min: Annotated[int | None, Query(ge=0, le=COUNT_MAX)] = None,
+    gpu_memory_max: Annotated[int | None, Query(ge=0, le=COUNT_MAX)] = None,
+    total_gpu_memory_min: Annotated[int | None, Query(ge=0, le=COUNT_MAX)] = None,
+    total_gpu_memory_max: Annotated[int | None, Query(ge=0, le=COUNT_MAX)] = None,
+    main_memory_min: Annotated[int | None, Query(ge=0, le=COUNT_MAX)] = None,
+    main_memory_max: Annotated[int | None, Query(ge=0, le=COUNT_MAX)] = None,
+    vcpus_min: Annotated[int | None, Query(ge=0, le=COUNT_MAX)] = None,
+    vcpus_max: Annotated[int | None, Query(ge=0, le=COUNT_MAX)] = None,
+    price_min: Annotated[float | None, Query(ge=0, le=PRICE_MAX)] = None,
+    price_max: Annotated[float | None, Query(ge=0, le=PRICE_MAX)] = None,
+    price: Annotated[float | None, Query(ge=0, le=PRICE_MAX, description="alias of price_max")] = None,
     non_gpu_instances: Annotated[bool | None, Query()] = None,
     sort_order: Annotated[str | None, Query(pattern="^(?i)(asc|desc)$")] = None,
     sort_by: Annotated[str | None, Query(max_length=32)] = None,

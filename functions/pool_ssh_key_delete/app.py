@@ -1,6 +1,6 @@
 """DELETE /v1/management/ssh-key/{ssh_key_id}."""
 
-from nodeplane.api import handler, http_resolver, problems, tenant
+from nodeplane.api import Id, handler, http_resolver, problems, tenant
 from nodeplane.pool import sshkeys
 
 from aws_lambda_powertools.event_handler import Response
@@ -14,7 +14,7 @@ app = http_resolver()
     tags=["ssh-keys"],
     responses={204: {"description": "Deleted"}, **problems(404)},
 )
-def delete_ssh_key(ssh_key_id: str) -> Response[None]:
+def delete_ssh_key(ssh_key_id: Id) -> Response[None]:
     sshkeys.delete(tenant(app), ssh_key_id)
     return Response(status_code=204, body=None)
 

@@ -8,6 +8,7 @@ id to the node, whose usage report then consumes exactly that lock instead of wa
 from typing import Annotated
 
 from nodeplane.api import handler, http_resolver, request_key, tenant
+from nodeplane.api.envelopes import ATOMA_UNAVAILABLE
 from nodeplane.network.locks import proxy_api
 from nodeplane.network.models.proxy import NodesCreateLockRequest, NodesCreateLockResponse
 
@@ -17,7 +18,12 @@ from aws_lambda_powertools.event_handler.openapi.params import Body
 app = http_resolver("atoma")
 
 
-@app.post("/proxy/v1/nodes/lock", summary="Lock compute units on a confidential-compute node", tags=["proxy"])
+@app.post(
+    "/proxy/v1/nodes/lock",
+    summary="Lock compute units on a confidential-compute node",
+    tags=["proxy"],
+    responses=ATOMA_UNAVAILABLE,
+)
 def nodes_create_lock(request: Annotated[NodesCreateLockRequest, Body()]) -> Response[NodesCreateLockResponse]:
     grant = proxy_api.lock(
         tenant(app), request.model, request.max_num_tokens, request.timeout, request_id=request_key(app)

@@ -14,6 +14,8 @@ import jwt
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
+from nodeplane.api.auth import audience_matches
+
 AUDIENCE = "nodeplane"
 ISSUER_PATH = "/local-issuer"
 KEY_ID = "nodeplane-local-1"
@@ -47,6 +49,7 @@ class Issuer:
         if scopes:
             payload["scope"] = " ".join(scopes)
         payload.update(claims)
+        payload = {k: v for k, v in payload.items() if v is not None}  # aud=None: a token without aud
         return jwt.encode(payload, self.key, algorithm="RS256", headers={"kid": KEY_ID})
 
     def jwks(self) -> dict[str, Any]:
@@ -138,11 +141,7 @@ def verify(
         )
     except jwt.PyJWTError:
         raise AuthError(401) from None
-    aud = claims.get("aud")
-    token_audiences = aud if isinstance(aud, list) else [aud] if aud else []
-    if "client_id" in claims:
-        token_audiences.append(claims["client_id"])
-    if not set(map(str, token_audiences)) & set(audiences):
+    if not audience_matches(claims, audiences):
         raise AuthError(401)
     raw_scopes = claims.get("scope", claims.get("scp"))
     scopes: list[str] | None = None

@@ -96,8 +96,10 @@ class Runtime:
     def __post_init__(self) -> None:
         self.data_dir = self.data_dir.resolve()
         self.issuer_url = issuer_url(local_host(self.host), self.port)
-        # the template's authorizer trusts whatever JwtIssuer/JwtAudience say: locally that is our issuer
-        self.template = parse_template(self.template_path, {"JwtIssuer": self.issuer_url, "JwtAudience": AUDIENCE})
+        # the template's authorizer trusts whatever JwtIssuer/JwtAudience say: locally that is our issuer; and a
+        # server on 127.0.0.1 or the LAN can be imported over SSH
+        overrides = {"JwtIssuer": self.issuer_url, "JwtAudience": AUDIENCE, "SshPrivateTargets": "allow"}
+        self.template = parse_template(self.template_path, overrides)
         self.issuer = Issuer(self.data_dir, self.issuer_url, AUDIENCE)
         self.root = engines.engines_root(self.template.root)
 

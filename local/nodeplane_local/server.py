@@ -25,6 +25,8 @@ class Gateway(ThreadingHTTPServer):
 
     daemon_threads = True
     allow_reuse_address = True
+    # socketserver's default backlog of 5 resets most of a burst of simultaneous connections
+    request_queue_size = 1024
 
     def __init__(self, runtime: Runtime, address: tuple[str, int]) -> None:
         self.runtime = runtime
@@ -43,6 +45,10 @@ class _TooLarge(Exception):
     pass
 
 
+class _Malformed(Exception):
+    """A request whose body cannot be framed: answered 400 and the connection closed, like API Gateway."""
+
+
 class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     server: Gateway
@@ -55,11 +61,20 @@ class _Handler(BaseHTTPRequestHandler):
 
     do_POST = do_PUT = do_PATCH = do_DELETE = do_HEAD = do_OPTIONS = do_GET
 
+    def __getattr__(self, name: str) -> Any:
+        # any other method (TRACE, PROPFIND, ...) is routed too: no route matches it, so 404 as API Gateway answers
+        if name.startswith("do_"):
+            return self.do_GET
+        raise AttributeError(name)
+
     def _read_body(self) -> bytes:
         if "chunked" in self.headers.get("Transfer-Encoding", "").lower():
             chunks, total = [], 0
             while True:
-                size = int(self.rfile.readline().split(b";")[0].strip() or b"0", 16)
+                size_text = self.rfile.readline(64).split(b";")[0].strip()
+                if not size_text or any(c not in b"0123456789abcdefABCDEF" for c in size_text):
+                    raise _Malformed
+                size = int(size_text, 16)
                 if size == 0:
                     self.rfile.readline()
                     break
@@ -69,7 +84,10 @@ class _Handler(BaseHTTPRequestHandler):
                 chunks.append(self.rfile.read(size))
                 self.rfile.readline()
             return b"".join(chunks)
-        length = int(self.headers.get("Content-Length") or 0)
+        lengths = set(self.headers.get_all("Content-Length") or [])
+        if len(lengths) > 1 or any(not value.strip().isdigit() or not value.strip().isascii() for value in lengths):
+            raise _Malformed  # -1, "abc", or two different lengths: the body cannot be framed
+        length = int(lengths.pop()) if lengths else 0
         if length > MAX_BODY_BYTES:
             raise _TooLarge
         return self.rfile.read(length) if length else b""
@@ -97,6 +115,9 @@ class _Handler(BaseHTTPRequestHandler):
             except _TooLarge:
                 self.close_connection = True  # the rest of the body is never read
                 result = json_result(413, {"message": "Request Entity Too Large"})
+            except _Malformed:
+                self.close_connection = True
+                result = json_result(400, {"message": "Bad Request"})
             else:
                 result, function = self._route(raw_path, raw_query, body)
         except Exception:

@@ -146,3 +146,61 @@ def test_without_a_configured_issuer_no_user_jwt_is_accepted(user_issuer, monkey
     refused = patch_as_node(node_id, user_issuer.token("tenant-a"))
     assert_problem(refused, 401)
     assert "accepts no user tokens" in refused.body["detail"]["detail"]
+
+
+def test_a_cognito_access_token_names_its_audience_in_client_id(user_issuer):
+    node_id = ssh_node()
+    # no aud, the app client in client_id: accepted, as API Gateway's JWT authorizer accepts it
+    cognito = user_issuer.token("tenant-a", aud=None, client_id="nodeplane", token_use="access")
+    accepted = patch_as_node(node_id, cognito)
+    assert accepted.status == 200, accepted.body
+    # client_id counts only without aud; another client is refused
+    for claims in ({"aud": None, "client_id": "another-app"}, {"aud": "someone-else", "client_id": "nodeplane"}):
+        refused = patch_as_node(node_id, user_issuer.token("tenant-a", **claims))
+        assert_problem(refused, 401)
+        assert refused.body["detail"]["detail"] == "the bearer token is not valid for this API"
+
+
+def test_refusals_carry_no_jwt_library_text(user_issuer):
+    import jwt
+
+    node_id = ssh_node()
+    expired = user_issuer.token("tenant-a", ttl_seconds=-60)
+    forged = jwt.encode({"sub": "tenant-a", "exp": 4_000_000_000}, "k" * 32, "HS256", headers={"kid": "x"})
+    wrong_issuer = user_issuer.token("tenant-a", iss="http://127.0.0.1:9/other")
+    messages = set()
+    for token in (expired, forged, wrong_issuer, user_issuer.token("tenant-a")[:-4] + "AAAA", "not.a.jwt"):
+        reply = patch_as_node(node_id, token)
+        assert_problem(reply, 401)
+        messages.add(reply.body["detail"]["detail"])
+    assert messages <= {
+        "the bearer token has expired",
+        "the bearer token is not valid for this API",
+        "the bearer token could not be verified",
+    }, messages
+
+
+def _stored_text() -> str:
+    """Every item of the table as text (what a leaked backup or a stray read would show)."""
+    import os
+
+    import boto3
+
+    ddb = boto3.client("dynamodb")
+    pages = ddb.get_paginator("scan").paginate(TableName=os.environ["TABLE_NAME"])
+    return json.dumps([page["Items"] for page in pages])
+
+
+def test_register_tokens_are_stored_only_as_a_hash_and_sealed(aws_env):
+    import hashlib
+
+    first = call("pool_register_token_create", "POST", "/v1/management/self-register-token").body["register_token"]
+    token = call("pool_register_token_create", "POST", "/v1/management/self-register-token").body["register_token"]
+    stored = _stored_text()
+    for issued in (first, token):
+        assert issued not in stored and issued.removeprefix("npr_") not in stored
+    assert hashlib.sha256(token.encode()).hexdigest() in stored
+    assert hashlib.sha256(first.encode()).hexdigest() not in stored  # the replaced token's lookup is gone
+    # the tenant still sees its current token, and another tenant sees none
+    assert call("pool_register_token_get", "GET", "/v1/management/self-register-token").body["register_token"] == token
+    assert_problem(call("pool_register_token_get", "GET", "/v1/management/self-register-token", tenant="b"), 404)

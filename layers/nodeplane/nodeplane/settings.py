@@ -35,6 +35,8 @@ class Settings:
     # refunds it. Longer than any purchasing function's timeout (tests/unit/test_purchase_settings.py).
     purchase_lease_seconds: int = 60
     max_body_bytes: int = 256 * 1024
+    # "allow": SSH discovery may connect to loopback, link-local and private addresses (pool/targets.py).
+    ssh_private_targets: str = "refuse"
     # User JWTs on routes outside the HttpApi authorizer are checked against these (api/auth.py); no issuer, no JWTs.
     jwt_issuer: str = ""
     jwt_audience: str = ""
@@ -62,6 +64,7 @@ _ENV = {
     "settlement_step_lease_seconds": "SETTLEMENT_STEP_LEASE_SECONDS",
     "purchase_lease_seconds": "PURCHASE_LEASE_SECONDS",
     "max_body_bytes": "MAX_BODY_BYTES",
+    "ssh_private_targets": "SSH_PRIVATE_TARGETS",
     "jwt_issuer": "JWT_ISSUER",
     "jwt_audience": "JWT_AUDIENCE",
     "sui_rpc_url": "SUI_RPC_URL",

@@ -74,7 +74,13 @@ def test_bad_tokens_are_401(issuer: Issuer, make: object) -> None:
 
 def test_client_id_counts_as_audience_like_cognito_access_tokens(issuer: Issuer) -> None:
     token = issuer.token("a", aud=None, client_id="nodeplane")
+    assert "aud" not in jwt.decode(token, options={"verify_signature": False})
     assert check(issuer, f"Bearer {token}")
+    # as API Gateway does: client_id is looked at only when the token has no aud
+    for claims in ({"aud": "other", "client_id": "nodeplane"}, {"aud": None, "client_id": "other"}):
+        with pytest.raises(AuthError) as err:
+            check(issuer, f"Bearer {issuer.token('a', **claims)}")
+        assert err.value.status == 401
 
 
 def test_a_missing_required_scope_is_403(issuer: Issuer) -> None:

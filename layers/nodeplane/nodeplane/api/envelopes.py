@@ -78,6 +78,29 @@ def error_response(
     return Response(status_code=status, content_type=content_type, body=body)
 
 
+# The proxy's answer when no node can take the request now: a 503 the client retries, in the Atoma envelope
+ATOMA_UNAVAILABLE: dict[int | str, Any] = {
+    503: {
+        "description": "No node can serve the model with confidential compute now; retry later",
+        "content": {
+            "application/json": {
+                "schema": {
+                    "type": "object",
+                    "required": ["error"],
+                    "properties": {
+                        "error": {
+                            "type": "object",
+                            "required": ["code", "message"],
+                            "properties": {"code": {"type": "string"}, "message": {"type": "string"}},
+                        }
+                    },
+                }
+            }
+        },
+    }
+}
+
+
 class Problem(BaseModel):
     model_config = ConfigDict(defer_build=True)  # read when the OpenAPI document is built, not per request
 

@@ -10,6 +10,7 @@ from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
 from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
 
 from nodeplane import freeze_heap
+from nodeplane.api import bodies
 from nodeplane.api.envelopes import Envelope, error_body, error_response
 from nodeplane.errors import DomainError
 from nodeplane.settings import settings
@@ -31,7 +32,9 @@ def _describe(errors: list[dict[str, Any]]) -> tuple[int, str]:
 
 def http_resolver(envelope: Envelope = "problem") -> APIGatewayHttpResolver:
     """A resolver with request validation, bounded bodies and every error in ``envelope``."""
-    app = APIGatewayHttpResolver(enable_validation=True, response_validation_error_http_code=500)
+    app = APIGatewayHttpResolver(
+        enable_validation=True, response_validation_error_http_code=500, json_body_deserializer=bodies.loads
+    )
     app.context["envelope"] = envelope
 
     @app.exception_handler(DomainError)
@@ -64,15 +67,13 @@ def handler(app: APIGatewayHttpResolver) -> Callable[[dict[str, Any], Any], dict
     freeze_heap()
 
     def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
-        body = event.get("body")
-        limit = settings().max_body_bytes
-        if body is not None and len(body) > limit:
-            # checked before validation, so an oversized body is never parsed
-            content_type, text = error_body(
-                envelope, 413, f"request body exceeds {limit} bytes", event.get("rawPath", "")
-            )
+        try:
+            # refused before validation: an oversized or unreadable body is never parsed
+            event = bodies.check(event, settings().max_body_bytes)
+        except bodies.Refused as refused:
+            content_type, text = error_body(envelope, refused.status, refused.detail, event.get("rawPath", ""))
             return {
-                "statusCode": 413,
+                "statusCode": refused.status,
                 "headers": {"Content-Type": content_type},
                 "body": text,
                 "isBase64Encoded": False,

@@ -1,5 +1,9 @@
 """Node agents: node access tokens (short-lived, rotating, good for one node) and self-registration
-with one-time register tokens."""
+with one-time register tokens.
+
+No token is stored in the clear: every lookup goes by the token's SHA-256, and the tenant's current register
+token (which GET /management/self-register-token shows again) is kept envelope-encrypted beside its hash.
+"""
 
 from __future__ import annotations
 
@@ -10,6 +14,7 @@ from typing import Any
 from nodeplane import clock, store
 from nodeplane.errors import Conflict, Forbidden, NotFound, Unauthorized
 from nodeplane.pool import items
+from nodeplane.security import envelope, kms
 from nodeplane.settings import settings
 from nodeplane.store.dynamo import TransactionFailed
 
@@ -60,24 +65,31 @@ def node_of_token(token: str, node_id: str) -> str:
     return str(item["tenant"])
 
 
+def _register_context(tenant: str) -> dict[str, str]:
+    return {"tenant": tenant, "purpose": "register-token"}
+
+
 def new_register_token(tenant: str) -> str:
     """A fresh one-time register token for the tenant; the previous unused one stops working."""
     current = store.get(items.tenant_pk(tenant), items.REGISTER_TOKEN)
     token = REGISTER_TOKEN_PREFIX + secrets.token_urlsafe(24)
+    digest = _hash(token)
     expires = int(clock.now() + REGISTER_TOKEN_TTL_SECONDS)
+    sealed = envelope.seal(kms(), settings().kms_key_id, token.encode(), _register_context(tenant))
     ops = [
         store.put(
             {
                 "pk": items.tenant_pk(tenant),
                 "sk": items.REGISTER_TOKEN,
-                "register_token": token,
+                "token_hash": digest,
+                "sealed": sealed,
                 "expires_at": expires,
                 "ttl": expires,
             }
         ),
         store.put(
             {
-                "pk": items.register_token_pk(_hash(token)),
+                "pk": items.register_token_pk(digest),
                 "sk": items.REGISTER_TOKEN,
                 "tenant": tenant,
                 "expires_at": expires,
@@ -85,17 +97,17 @@ def new_register_token(tenant: str) -> str:
             }
         ),
     ]
-    if current:
-        ops.append(store.delete(items.register_token_pk(_hash(current["register_token"])), items.REGISTER_TOKEN))
+    if current and current.get("token_hash"):
+        ops.append(store.delete(items.register_token_pk(current["token_hash"]), items.REGISTER_TOKEN))
     store.transact(ops)
     return token
 
 
 def current_register_token(tenant: str) -> str:
     item = store.get(items.tenant_pk(tenant), items.REGISTER_TOKEN)
-    if not item or float(item.get("expires_at", 0)) <= clock.now():
+    if not item or "sealed" not in item or float(item.get("expires_at", 0)) <= clock.now():
         raise NotFound("no register token; create one with POST /management/self-register-token")
-    return str(item["register_token"])
+    return envelope.open_sealed(kms(), item["sealed"], _register_context(tenant)).decode()
 
 
 def consume_register_token_op(token: str) -> tuple[str, list[store.Op]]:
@@ -115,8 +127,8 @@ def consume_register_token_op(token: str) -> tuple[str, list[store.Op]]:
         store.delete(
             items.tenant_pk(tenant),
             items.REGISTER_TOKEN,
-            condition="register_token = :t",
-            values={":t": token},
+            condition="token_hash = :h",
+            values={":h": digest},
             label="register_token_owner",
         ),
     ]

@@ -1,7 +1,9 @@
 """Inspect a self-managed node over SSH: host key (trust on first use), hardware, software and system facts.
 
 One connection and one remote command per node keep discovery to a handful of round trips. Every failure is
-a ``DiscoveryError`` that says whether retrying could help (``permanent=False``) or not.
+a ``DiscoveryError`` that says whether retrying could help (``permanent=False``) or not. Whatever keeps an SSH
+session from starting (nothing listening, a timeout, a reset, a service that is not SSH) is one and the same
+reason, so discovery cannot be used to tell closed ports from filtered or open ones.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ import socket
 from dataclasses import dataclass, field
 from typing import Any
 
+from nodeplane.pool import targets
 from nodeplane.pool.inspection_parse import MARKER, build_facts, command_of, inspection_script, split_sections
 
 
@@ -77,6 +80,7 @@ async def inspect_host(
     import asyncssh  # lazily: only the discovery worker pays for it
 
     host, port = parse_endpoint(endpoint)
+    address = await _resolve(host, port)
     try:
         key = asyncssh.import_private_key(private_key)
     except (asyncssh.KeyImportError, ValueError, TypeError):
@@ -96,7 +100,7 @@ async def inspect_host(
     try:
         conn, _ = await asyncssh.create_connection(
             _Client,
-            host,
+            address,  # the address checked, not the name again (its answer may have changed since)
             port,
             username=username,
             client_keys=[key],
@@ -118,18 +122,8 @@ async def inspect_host(
         ) from None
     except asyncssh.PermissionDenied:
         raise DiscoveryError(f"SSH authentication failed for {where} with the given key", permanent=True) from None
-    except (asyncssh.ConnectionLost, asyncssh.ServiceNotAvailable) as exc:
-        raise DiscoveryError(f"SSH connection to {where} was dropped: {exc}", permanent=False) from None
-    except asyncssh.DisconnectError as exc:
-        raise DiscoveryError(f"SSH connection to {where} was refused by the server: {exc}", permanent=True) from None
-    except TimeoutError:
-        raise DiscoveryError(f"no SSH answer from {host}:{port} within {connect_timeout:g}s", permanent=False) from None
-    except socket.gaierror as exc:
-        # a name that does not exist will not start existing; a resolver hiccup might clear up
-        permanent = exc.errno in (socket.EAI_NONAME, getattr(socket, "EAI_NODATA", socket.EAI_NONAME))
-        raise DiscoveryError(f"cannot resolve {host}: {exc.strerror}", permanent=permanent) from None
-    except OSError as exc:
-        raise DiscoveryError(f"cannot reach {host}:{port}: {exc.strerror or exc}", permanent=False) from None
+    except (asyncssh.Error, OSError, TimeoutError):
+        raise DiscoveryError(f"no SSH server could be reached at {host}:{port}", permanent=False) from None
 
     server_key = conn.get_server_host_key()
     fingerprint = server_key.get_fingerprint("sha256") if server_key else presented[-1]
@@ -139,6 +133,26 @@ async def inspect_host(
         conn.abort()  # do not wait for a hung remote command to notice the close
     hardware, software, system, warnings = build_facts(split_sections(output))
     return Inspection(fingerprint, hardware, software, system, warnings)
+
+
+async def _resolve(host: str, port: int) -> str:
+    """The address to connect to; every address the host resolves to must be one this deployment may reach."""
+    literal = targets.parse_address(host)
+    if literal is not None:
+        addresses = [literal]
+    else:
+        try:
+            infos = await asyncio.get_running_loop().getaddrinfo(host, port, type=socket.SOCK_STREAM)
+        except socket.gaierror as exc:
+            # a name that does not exist will not start existing; a resolver hiccup might clear up
+            permanent = exc.errno in (socket.EAI_NONAME, getattr(socket, "EAI_NODATA", socket.EAI_NONAME))
+            raise DiscoveryError(f"cannot resolve {host}: {exc.strerror}", permanent=permanent) from None
+        addresses = [ipaddress.ip_address(str(info[4][0])) for info in infos]
+    for address in addresses:
+        refused = targets.refusal(host, address)
+        if refused:
+            raise DiscoveryError(refused, permanent=True)
+    return str(addresses[0])
 
 
 async def _run_script(conn: Any, command_timeout: float) -> str:

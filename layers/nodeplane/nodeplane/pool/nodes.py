@@ -9,7 +9,7 @@ from typing import Any
 
 from nodeplane import clock, queue, store
 from nodeplane.errors import BadRequest, Conflict, NotFound
-from nodeplane.pool import items, states
+from nodeplane.pool import items, states, targets
 from nodeplane.pool.models.nodes import NodeImportSshRequest, NodePatchRequest
 from nodeplane.settings import settings
 from nodeplane.store.dynamo import TransactionFailed
@@ -50,7 +50,12 @@ def parse_endpoint(endpoint: str) -> tuple[str, int]:
     port = int(match.group("port") or 22)
     if not 1 <= port <= 65535:
         raise BadRequest(f"endpoint port {port} is out of range")
-    return match.group("v6") or match.group("host"), port
+    host = match.group("v6") or match.group("host")
+    address = targets.parse_address(host)
+    refused = targets.refusal(host, address) if address is not None else None
+    if refused:
+        raise BadRequest(f"endpoint {refused}")  # a name is checked when discovery resolves it
+    return host, port
 
 
 def _counter_delta(node: dict[str, Any], sign: int) -> store.Op:

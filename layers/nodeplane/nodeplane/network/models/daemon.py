@@ -39,15 +39,15 @@ class TxDigest(Model):
 class TaskRequest(StrictModel):
     """The node daemon's fields; gas settings are accepted (the chain client picks gas itself)."""
 
-    task_small_id: Annotated[StrictInt, Field(ge=1)]
-    node_small_id: Annotated[StrictInt, Field(ge=1)] | None = None
-    node_badge_id: StrictStr | None = None
-    price_per_one_million_compute_units: Annotated[StrictInt, Field(ge=0)] | None = None
-    price_per_compute_unit: Annotated[StrictInt, Field(ge=0, description="older name of the price")] | None = None
-    max_num_compute_units: Annotated[StrictInt, Field(ge=0)] | None = None
-    gas: StrictStr | None = None
-    gas_budget: Annotated[StrictInt, Field(ge=0)] | None = None
-    gas_price: Annotated[StrictInt, Field(ge=0)] | None = None
+    task_small_id: Annotated[U64, Field(ge=1)]
+    node_small_id: Annotated[U64, Field(ge=1)] | None = None
+    node_badge_id: Annotated[StrictStr, Field(max_length=128)] | None = None
+    price_per_one_million_compute_units: U64 | None = None
+    price_per_compute_unit: Annotated[U64, Field(description="older name of the price")] | None = None
+    max_num_compute_units: U64 | None = None
+    gas: Annotated[StrictStr, Field(max_length=128)] | None = None
+    gas_budget: U64 | None = None
+    gas_price: U64 | None = None
 
     def price(self) -> int:
         value = self.price_per_one_million_compute_units

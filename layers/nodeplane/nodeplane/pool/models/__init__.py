@@ -6,7 +6,7 @@ handler imports, and pays the class construction of, only its own area's models.
 
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StrictFloat, StrictInt, StrictStr
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StrictFloat, StrictInt, StrictStr
 
 NodeStatus = Literal["PENDING", "DISCOVERING", "AVAILABLE", "ADDED", "DEPLOYED", "FAILED", "WARNING"]
 NodeType = Literal["CLOUD", "SELF_MANAGED"]
@@ -41,8 +41,18 @@ ClusterStatus = Literal["PENDING", "DEPLOYING", "READY", "DELETING", "FAILED"]
 NodeRole = Literal["CONTROL_PLANE", "WORKER"]
 KeyScope = Literal["private", "org"]
 
+# Every number a request carries fits a DynamoDB number: counts an int32, prices finite and at most PRICE_MAX
+COUNT_MAX = 2**31 - 1
+PRICE_MAX = 1_000_000_000
+
+
+def _price_digits(value: float | int) -> float | int:
+    return round(value, 9) if isinstance(value, float) else value  # 1e-300 would underflow a DynamoDB number
+
+
 Number = StrictFloat | StrictInt
-NonNegative = Annotated[StrictInt, Field(ge=0)]
+NonNegative = Annotated[StrictInt, Field(ge=0, le=COUNT_MAX)]
+Price = Annotated[Number, Field(ge=0, le=PRICE_MAX), AfterValidator(_price_digits)]
 Name = Annotated[StrictStr, Field(min_length=1, max_length=255)]
 
 

@@ -7,6 +7,9 @@ from pydantic import Field, StrictBool, StrictStr
 
 from nodeplane.pool.models import ClusterStatus, ClusterType, Name, NodeRole, Reply, Request
 
+Label = Annotated[StrictStr, Field(max_length=255)]
+NodeId = Annotated[StrictStr, Field(min_length=1, max_length=64)]
+
 
 class ClusterLocalStorage(Request):
     enabled: StrictBool = True
@@ -18,14 +21,16 @@ class ClusterCreateRequest(Request):
     cluster_type: ClusterType
     vpn_cluster: StrictBool = False
     telemetry_enabled: StrictBool = False
-    colony_id: StrictStr | None = None
-    cluster_labels: dict[StrictStr, StrictStr] | None = None
-    machine_pre_start_commands: list[StrictStr] | None = None
+    colony_id: Annotated[StrictStr, Field(max_length=255)] | None = None
+    cluster_labels: Annotated[dict[Label, Label], Field(max_length=64)] | None = None
+    machine_pre_start_commands: (
+        Annotated[list[Annotated[StrictStr, Field(max_length=4096)]], Field(max_length=64)] | None
+    ) = None
     local_storage: ClusterLocalStorage | None = None
-    k8s_version: StrictStr | None = None
-    to_be_deleted_at: StrictStr | None = None
-    control_plane_node_ids: Annotated[list[StrictStr], Field(max_length=50)] | None = None
-    worker_node_ids: Annotated[list[StrictStr], Field(max_length=50)] | None = None
+    k8s_version: Annotated[StrictStr, Field(max_length=64)] | None = None
+    to_be_deleted_at: Annotated[StrictStr, Field(max_length=64)] | None = None
+    control_plane_node_ids: Annotated[list[NodeId], Field(max_length=50)] | None = None
+    worker_node_ids: Annotated[list[NodeId], Field(max_length=50)] | None = None
 
 
 class Cluster(Reply):
@@ -63,7 +68,7 @@ class ClusterResponse(Reply):
 
 
 class ClusterNodeToAdd(Request):
-    node_id: Annotated[StrictStr, Field(min_length=1, max_length=64)]
+    node_id: NodeId
     node_role: NodeRole
 
 

@@ -5,7 +5,7 @@ from typing import Annotated, Literal
 
 from pydantic import Field, StrictStr
 
-from nodeplane.pool.models import Name, NodeStatus, NonNegative, Number, Reply, Request
+from nodeplane.pool.models import Name, NodeStatus, NonNegative, Price, Reply, Request
 
 
 class NodeHardware(Request):
@@ -86,7 +86,7 @@ class NodeImportSshRequest(Request):
     username: Annotated[StrictStr, Field(min_length=1, max_length=64)]
     ssh_key_id: Annotated[StrictStr, Field(min_length=1, max_length=64)]
     description: Annotated[StrictStr, Field(max_length=2000)] | None = None
-    price_per_hour: Annotated[Number, Field(ge=0)] | None = None
+    price_per_hour: Price | None = None
 
 
 class NodePatchRequest(Request):
@@ -116,7 +116,7 @@ class NodeSelfRegisterRequest(Request):
     endpoint: Annotated[StrictStr, Field(min_length=1, max_length=300)]
     username: Annotated[StrictStr, Field(min_length=1, max_length=64)]
     ssh_key_id: Annotated[StrictStr, Field(min_length=1, max_length=64)]
-    price_per_hour: Annotated[Number, Field(ge=0)] | None = None
+    price_per_hour: Price | None = None
     hardware: NodeHardware | None = None
     software: NodeSoftware | None = None
     system: NodeSystem | None = None
