@@ -8,6 +8,7 @@ where it was. tests/e2e/test_purchase_crashes.py kills the real local runtime.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from typing import Any
 
@@ -203,7 +204,18 @@ def test_a_purchase_killed_mid_way_is_finished_by_the_sweeper_after_its_lease(aw
     books().check()
 
 
-def test_the_sweeper_waits_for_a_final_answer_and_reports_the_oldest_open_intent(aws_env, chain):
+def emitted_ages(out: str) -> list[int]:
+    """PurchaseIntentOldestAgeSeconds values the sweeper wrote as embedded-metric lines (namespace nodeplane)."""
+    ages = []
+    for line in out.splitlines():
+        doc = json.loads(line) if line.startswith("{") else {}
+        for directive in doc.get("_aws", {}).get("CloudWatchMetrics", []):
+            if directive["Namespace"] == "nodeplane" and "PurchaseIntentOldestAgeSeconds" in doc:
+                ages.append(doc["PurchaseIntentOldestAgeSeconds"])
+    return ages
+
+
+def test_the_sweeper_waits_for_a_final_answer_and_reports_the_oldest_open_intent(aws_env, chain, capsys):
     seed_market()
     balances.credit("tenant-a", PRICE)
     chain.kill_at, chain.not_final = "before_submit", True
@@ -211,12 +223,15 @@ def test_the_sweeper_waits_for_a_final_answer_and_reports_the_oldest_open_intent
         post_lock()
     chain.kill_at = None
     lease_passes()
+    capsys.readouterr()
     result = sweep()
     assert (result["intents"], result["open"]) == (1, 1)
     assert result["oldest_age_seconds"] == settings().purchase_lease_seconds + 1
+    assert emitted_ages(capsys.readouterr().out) == [settings().purchase_lease_seconds + 1]  # what the alarm reads
     assert only_intent()["state"] == BUYING and balances.balance("tenant-a") == 0
     chain.not_final = False  # the chain knows now: that digest never executes
     assert sweep()["refunded"] == 1 and balances.balance("tenant-a") == PRICE
+    assert emitted_ages(capsys.readouterr().out) == [0]
     books().check()
 
 
