@@ -13,6 +13,7 @@ from pathlib import Path
 
 from nodeplane.chain import transactions
 from nodeplane.network.chain_impl import DEFAULT_GAS_BUDGET, purchase_budget
+from nodeplane.network.locks import purchase
 from nodeplane.settings import Settings
 from nodeplane_local.template import FunctionSpec, parse_schedule, parse_template
 
@@ -39,6 +40,7 @@ def test_the_stated_bound_is_the_lease_plus_one_sweeper_period() -> None:
     kind, period = parse_schedule(schedule.expression)
     assert kind == "rate"
     assert Settings().purchase_lease_seconds + period == STATED_BOUND_SECONDS
+    assert period == purchase.SWEEPER_PERIOD_SECONDS  # what a lock request that cannot tell yet answers
     readme = (ROOT / "README.md").read_text()
     assert "within 2 minutes" in readme
 

@@ -31,6 +31,7 @@ STACK_SIZE = 1_000_000  # compute units bought per stack (STACK_SIZE_TO_BUY of t
 GUARD_LEASE_SECONDS = 30
 # How long a request waits for another request's purchase before answering 429 (about 2.5 s in all).
 GUARD_WAITS = (0.15, 0.3, 0.6, 1.2)
+SWEEPER_PERIOD_SECONDS = 60  # PurchaseSweeperFunction's schedule (tests/unit/test_purchase_bounds.py)
 
 # Replaced by tests so waiting for a purchase in flight costs no wall-clock time.
 sleep: Callable[[float], None] = time.sleep
@@ -151,9 +152,10 @@ def _granted(result: saga.Result, new: NewLock, rotation: int, keys: dict[int, s
     if result.state == REFUNDED:
         raise Unavailable("Failed to acquire a new stack on chain; your balance was refunded, retry later")
     if result.state != DONE or result.stack is None:
+        # the sweeper acts once the lease ends and runs every minute (network/purchases/__init__.py)
         raise Unavailable(
             "The stack purchase is not confirmed yet; it is completed or refunded within "
-            f"{2 * settings().purchase_lease_seconds} seconds, retry then"
+            f"{settings().purchase_lease_seconds + SWEEPER_PERIOD_SECONDS} seconds, retry then"
         )
     stack = result.stack
     stack_id, node_id = int(stack["stack_small_id"]), int(stack["selected_node_id"])
