@@ -2,12 +2,32 @@
 
 ``--record FILE`` also writes the AWS calls the invoke made (service, operation, parameters) for
 replay_handler.py; the bench records on a separate run, so measured runs carry no recording overhead.
+Logging is on as in Lambda with the JSON log format: before the clock starts, the root logger writes INFO records
+as JSON objects with their extra fields (to stderr, which the bench discards); the functions' metrics go to stdout.
 """
 
 import importlib.util
 import json
+import logging
 import sys
 import time
+
+
+class _LambdaJson(logging.Formatter):
+    """The shape of Lambda's JSON log format: fixed keys, then every extra attribute of the record."""
+
+    _reserved = set(vars(logging.makeLogRecord({}))) | {"message"}
+
+    def format(self, record):
+        out = {"timestamp": record.created, "level": record.levelname, "message": record.getMessage()}
+        out.update((k, v) for k, v in vars(record).items() if k not in self._reserved and k not in out)
+        return json.dumps(out, default=str)
+
+
+_handler = logging.StreamHandler(sys.stderr)
+_handler.setFormatter(_LambdaJson())
+logging.getLogger().addHandler(_handler)
+logging.getLogger().setLevel(logging.INFO)
 
 start = time.perf_counter()
 cpu_start = time.process_time()

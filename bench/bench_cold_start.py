@@ -54,7 +54,7 @@ def main() -> None:
             calls = Path(scratch) / f"{name}.json"
             env = {**base_env, **function_environment(name)}  # as Lambda runs it (the baselines ignore it)
             world.prepare(name, base)
-            state = world.Snapshot() if name in world.SETUP else base  # what each run starts from
+            state = base  # what each run starts from
             cold_run(handler, event, env)  # warms the file cache; its writes are undone next
             state.restore()
             run = cold_run(handler, event, env, record=calls)

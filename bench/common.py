@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 import os
 import statistics
 import subprocess
@@ -25,6 +26,7 @@ def moto_backend() -> Iterator[dict[str, str]]:
 
     from tests.support.aws import environment
 
+    logging.getLogger("werkzeug").setLevel(logging.ERROR)  # one access-log line per request would bury the results
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
     server.start()
     host, port = server.get_host_and_port()

@@ -9,6 +9,7 @@ need_apt=()
 command -v java >/dev/null 2>&1 || need_apt+=(default-jre-headless)
 command -v npm >/dev/null 2>&1 || need_apt+=(nodejs npm)
 [ -x /usr/sbin/sshd ] || need_apt+=(openssh-server)
+command -v ip >/dev/null 2>&1 || need_apt+=(iproute2)  # the README test runs in a network namespace of its own
 if [ ${#need_apt[@]} -gt 0 ]; then
   if [ "$(id -u)" = 0 ]; then
     echo "installing ${need_apt[*]} (apt-get)"

@@ -14,20 +14,24 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from nodeplane.chain.keys import Keypair  # noqa: E402
 from nodeplane.chain.signatures import registration_digest  # noqa: E402
 from nodeplane.network.usage import usage_digest  # noqa: E402
+from nodeplane_local.samples import (  # noqa: E402  (the ids `nodeplane-local seed` creates)
+    CLUSTER,
+    KEY,
+    NODE,
+    NODE_IN_CLUSTER,
+    NODE_SELF_MANAGED,
+    NODE_URL,
+    OFFER,
+    SAMPLE_KEY_B64,
+    SAMPLE_NODE_KEY,
+    STACK_CLAIMED,
+    STACK_SETTLED,
+    STACK_WITH_USAGE,
+    UNSUBSCRIBED_TASK,
+)
 from tests.support.lambda_events import http_event  # noqa: E402
-
-NODE = "00000000-0000-4000-8000-000000000001"
-CLUSTER = "00000000-0000-4000-8000-0000000000c1"
-KEY = "00000000-0000-4000-8000-0000000000k1"
-OFFER = "off-sample"
-# node 1's Sui key in the samples: a fixed, public ed25519 seed (ed25519 signatures are deterministic, so the
-# events are stable); it is alice's operator key, whose first node is node 1 (bench/world.py)
-SAMPLE_NODE_KEY = Keypair("ed25519", bytes(range(32)))
-NODE_URL = "https://node.example:3000"
-SAMPLE_KEY_B64 = "LS0tLS1CRUdJTiBPUEVOU1NIIFBSSVZBVEUgS0VZLS0tLS0KQUFBQQotLS0tLUVORCBPUEVOU1NIIFBSSVZBVEUgS0VZLS0tLS0K"
 
 HTTP = {
     "pool_offers_list": ("GET", "/v1/offers", None, {"gpu_vendor": "NVIDIA", "price_max": 5}, None),
@@ -87,7 +91,7 @@ HTTP = {
     "pool_cluster_node_remove": (
         "DELETE",
         "/v1/cluster/{cluster_id}/nodes/{node_id}",
-        {"cluster_id": CLUSTER, "node_id": NODE},
+        {"cluster_id": CLUSTER, "node_id": NODE_IN_CLUSTER},
         None,
         None,
     ),
@@ -107,7 +111,7 @@ HTTP = {
             "hardware": {"gpu_count": 1},
         },
     ),
-    "pool_node_rediscover": ("POST", "/v1/node/{node_id}/discover", {"node_id": NODE}, None, None),
+    "pool_node_rediscover": ("POST", "/v1/node/{node_id}/discover", {"node_id": NODE_SELF_MANAGED}, None, None),
     "proxy_lock": (
         "POST",
         "/proxy/v1/nodes/lock",
@@ -142,11 +146,11 @@ HTTP = {
             "signature": SAMPLE_NODE_KEY.sign_hashed(usage_digest(1, 1, 512, None, "r-1")),
         },
     ),
-    "daemon_claim_stacks": ("POST", "/daemon/claim_stacks", None, None, {"stack_small_ids": [1]}),
+    "daemon_claim_stacks": ("POST", "/daemon/claim_stacks", None, None, {"stack_small_ids": [STACK_WITH_USAGE]}),
     "daemon_claimed_stacks": ("GET", "/daemon/claimed_stacks", None, None, None),
     "daemon_claimed_stacks_node": ("GET", "/daemon/claimed_stacks/{node_small_id}", {"node_small_id": "1"}, None, None),
-    "daemon_attestations": ("POST", "/daemon/attestations", None, None, {"stack_small_ids": [1]}),
-    "daemon_claim_funds": ("POST", "/daemon/claim_funds", None, None, {"stack_small_ids": [1]}),
+    "daemon_attestations": ("POST", "/daemon/attestations", None, None, {"stack_small_ids": [STACK_CLAIMED]}),
+    "daemon_claim_funds": ("POST", "/daemon/claim_funds", None, None, {"stack_small_ids": [STACK_SETTLED]}),
     "daemon_keys": ("POST", "/daemon/keys", None, None, {"keystore": SAMPLE_NODE_KEY.to_keystore()}),
     "daemon_node_register": ("POST", "/daemon/nodes/register", None, None, None),
     "daemon_node_public_key": (
@@ -161,7 +165,7 @@ HTTP = {
         "/daemon/task_subscribe",
         None,
         None,
-        {"task_small_id": 1, "price_per_one_million_compute_units": 250},
+        {"task_small_id": UNSUBSCRIBED_TASK, "price_per_one_million_compute_units": 250},
     ),
     "daemon_task_update_subscription": (
         "POST",
@@ -186,7 +190,7 @@ SCHEDULED = [
 ]
 SQS = {
     "queue_discovery_worker": {"kind": "discover_node", "tenant": "alice", "node_id": NODE, "attempt": 0},
-    "queue_settlement_worker": {"kind": "settle", "stack_small_id": 1, "action": None},
+    "queue_settlement_worker": {"kind": "settle", "stack_small_id": STACK_CLAIMED, "action": None},
 }
 
 

@@ -1,19 +1,14 @@
 """Scheduled: project new chain events into DynamoDB from the stored cursor (re-reading changes nothing)."""
 
-from typing import Any
-
 from nodeplane import freeze_heap
+from nodeplane.invocation import scheduled
 from nodeplane.network import chain_events, chainops
 
-from aws_lambda_powertools import Logger
 
-logger = Logger(service="chain-events")
+def run() -> dict[str, int]:
+    return chain_events.poll(chainops.ops())
 
 
-def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, int]:
-    result = chain_events.poll(chainops.ops())
-    logger.info("chain events projected", extra=result)
-    return result
-
+lambda_handler = scheduled(run)
 
 freeze_heap()  # the module's last line: the container's initialisation is over

@@ -1,19 +1,9 @@
 """Scheduled: re-enqueue settlements whose work stalled (outbox); fail those whose time ran out."""
 
-from typing import Any
-
 from nodeplane import freeze_heap
+from nodeplane.invocation import scheduled
 from nodeplane.network.settlement import sweeper
 
-from aws_lambda_powertools import Logger
-
-logger = Logger(service="settlement-sweeper")
-
-
-def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, int]:
-    result = sweeper.sweep()
-    logger.info("settlement sweep", extra=result)
-    return result
-
+lambda_handler = scheduled(sweeper.sweep)
 
 freeze_heap()  # the module's last line: the container's initialisation is over

@@ -19,6 +19,7 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any
 
+from nodeplane_local import logs
 from nodeplane_local.template import FunctionSpec
 
 log = logging.getLogger("nodeplane_local")
@@ -63,6 +64,7 @@ class Function:
         self._idle: list[ModuleType] = []
         self._lock = threading.Lock()
         self.cold_starts = 0
+        self._generation = 0  # bumped by reload(): containers of an older generation are not reused
 
     def _handler_file(self) -> tuple[Path, str]:
         module_path, _, attr = self.spec.handler.rpartition(".")
@@ -85,6 +87,7 @@ class Function:
             sys.modules.pop(name, None)
             raise
         self.cold_starts += 1
+        module.__dict__["_nodeplane_local_generation"] = self._generation
         return module
 
     def acquire(self) -> ModuleType:
@@ -95,7 +98,18 @@ class Function:
 
     def release(self, module: ModuleType) -> None:
         with self._lock:
-            self._idle.append(module)
+            if module.__dict__.get("_nodeplane_local_generation") == self._generation:
+                self._idle.append(module)
+            else:
+                sys.modules.pop(module.__name__, None)
+
+    def reload(self) -> None:
+        """Drop the warm containers: the next invocation loads the handler's code again."""
+        with self._lock:
+            self._generation += 1
+            for module in self._idle:
+                sys.modules.pop(module.__name__, None)
+            self._idle.clear()
 
     def context(self) -> LambdaContext:
         return LambdaContext(
@@ -109,9 +123,11 @@ class Function:
     def invoke(self, event: Any, context: LambdaContext | None = None) -> Any:
         """Run the handler once; exceptions propagate (the caller decides what Lambda's answer is)."""
         module = self.acquire()
+        context = context or self.context()
         try:
             handler = getattr(module, self._handler_file()[1])
-            return handler(event, context or self.context())
+            with logs.invocation(context.aws_request_id, self.spec.logical_id):
+                return handler(event, context)
         finally:
             self.release(module)
 

@@ -97,11 +97,37 @@ class Authorized:
 
 
 class AuthError(Exception):
-    """401 (no or bad token) or 403 (a valid token without a required scope), like the HttpApi authorizer."""
+    """401 (no or bad token) or 403 (a valid token without a required scope), like the HttpApi authorizer;
+    ``reason`` says in nodeplane's words (never the JWT library's) which check failed."""
 
-    def __init__(self, status: int) -> None:
+    def __init__(self, status: int, reason: str | None = None) -> None:
         super().__init__(status)
         self.status = status
+        self.reason = reason
+
+
+def _unverified(token: str) -> dict[str, Any]:
+    """The claims of a token that failed a check, to name what it carries (its signature is not trusted)."""
+    try:
+        claims = jwt.decode(token, options={"verify_signature": False})
+    except jwt.PyJWTError:
+        return {}
+    return claims if isinstance(claims, dict) else {}
+
+
+def _rejection(exc: jwt.PyJWTError, token: str, issuer: str) -> str:
+    claims = _unverified(token)
+    if isinstance(exc, jwt.ExpiredSignatureError):
+        expired = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(int(claims.get("exp", 0))))
+        return f"the token expired at {expired}; get a new one (make -s token)"
+    if isinstance(exc, jwt.ImmatureSignatureError):
+        return "the token is not valid yet (nbf or iat in the future)"
+    if isinstance(exc, jwt.InvalidIssuerError):
+        found = claims.get("iss")
+        return f"the token's issuer is {found!r}, this API accepts {issuer!r} (a token made for another PORT?)"
+    if isinstance(exc, jwt.MissingRequiredClaimError):
+        return f"the token has no {exc.claim!r} claim"
+    return "the token is not a JWT signed by this API's issuer"
 
 
 def _claim_string(value: Any) -> str:
@@ -139,10 +165,11 @@ def verify(
             options={"verify_aud": False, "require": ["exp", "iss"]},
             leeway=0,
         )
-    except jwt.PyJWTError:
-        raise AuthError(401) from None
+    except jwt.PyJWTError as exc:
+        raise AuthError(401, _rejection(exc, token, issuer)) from None
     if not audience_matches(claims, audiences):
-        raise AuthError(401)
+        aud = claims.get("aud") or claims.get("client_id")
+        raise AuthError(401, f"the token's audience {aud!r} is none of this API's {audiences}")
     raw_scopes = claims.get("scope", claims.get("scp"))
     scopes: list[str] | None = None
     if isinstance(raw_scopes, str):

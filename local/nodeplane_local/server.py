@@ -33,6 +33,10 @@ class Gateway(ThreadingHTTPServer):
         self._openapi: dict[str, Any] | None = None
         super().__init__(address, _Handler)
 
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        # a connection that failed outside _handle (a client gone mid-request): a record like every other line
+        log.warning("connection from %s failed", client_address[0], exc_info=True)
+
     def openapi(self) -> dict[str, Any]:
         if self._openapi is None:
             self._openapi = merge_openapi(
@@ -146,7 +150,13 @@ class _Handler(BaseHTTPRequestHandler):
                 )
             except AuthError as exc:
                 message = "Unauthorized" if exc.status == 401 else "Forbidden"
-                return json_result(exc.status, {"message": message}), route.function
+                if exc.reason is None:
+                    return json_result(exc.status, {"message": message}), route.function
+                # API Gateway names the failed check in WWW-Authenticate; the message says it too
+                log.warning("%s %s: %s %s", self.command, raw_path, exc.status, exc.reason)
+                challenge = f'Bearer error="invalid_token" error_description="{exc.reason}"'
+                answer = {"message": f"{message}: {exc.reason}"}
+                return json_result(exc.status, answer, [("www-authenticate", challenge)]), route.function
             authorizer = {"jwt": {"claims": authorized.claims, "scopes": authorized.scopes}}
         event = build_event(
             method=self.command,

@@ -82,25 +82,25 @@ def _pending_node(world: Any) -> dict[str, Any]:
     from nodeplane import clock, store
     from nodeplane.pool import items
     from nodeplane.queue import discovery_job
-    from scripts.make_events import NODE
+    from nodeplane_local.samples import NODE_SELF_MANAGED, TENANT
 
-    world._self_managed_node()
     store.transact(
         [
             store.update(
-                items.tenant_pk(world.TENANT),
-                items.node_sk(NODE),
+                items.tenant_pk(TENANT),
+                items.node_sk(NODE_SELF_MANAGED),
                 "SET node_status = :s, endpoint = :e, discovery_deadline = :d",
                 values={":s": "PENDING", ":e": "127.0.0.1:1", ":d": int(clock.now()) + 600},
             )
         ]
     )
-    return sqs_event([discovery_job(world.TENANT, NODE)])
+    return sqs_event([discovery_job(TENANT, NODE_SELF_MANAGED)])
 
 
 def _settlement_job(world: Any) -> dict[str, Any]:
-    world._claimed()
-    return sqs_event([{"kind": "settle", "stack_small_id": 1}])
+    from nodeplane_local.samples import STACK_CLAIMED
+
+    return sqs_event([{"kind": "settle", "stack_small_id": STACK_CLAIMED}])
 
 
 def _stale_purchase(world: Any) -> dict[str, Any]:
@@ -110,8 +110,9 @@ def _stale_purchase(world: Any) -> dict[str, Any]:
     from nodeplane.network import chainops
     from nodeplane.network.purchases import intents, saga
     from nodeplane.settings import settings
+    from nodeplane_local import samples
 
-    order = intents.Order(world.TENANT, 1, world.PRICE, 1_000_000, world.PRICE, "least-privilege", 1)
+    order = intents.Order(samples.TENANT, 1, samples.PRICE, 1_000_000, samples.PRICE, "least-privilege", 1)
     saga.begin(order)
 
     def record(digest: str) -> None:
@@ -125,7 +126,7 @@ def _stale_purchase(world: Any) -> dict[str, Any]:
     outcome = chainops.ops().buy_stack(
         task_small_id=1,
         num_compute_units=1_000_000,
-        price_cap=world.PRICE,
+        price_cap=samples.PRICE,
         purchase_id=order.intent_id,
         before_submit=record,
     )

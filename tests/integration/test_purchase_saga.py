@@ -8,13 +8,12 @@ where it was. tests/e2e/test_purchase_crashes.py kills the real local runtime.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
 
-from nodeplane import clock, store
+from nodeplane import clock, metrics, store
 from nodeplane.network import balances, chainops, items
 from nodeplane.network.chainops import BeforeSubmit, Lookup, TxOutcome
 from nodeplane.network.locks import purchase
@@ -22,6 +21,7 @@ from nodeplane.network.purchases import intents, saga
 from nodeplane.network.purchases.intents import BUYING, DEBITED, DONE, REFUNDED
 from nodeplane.settings import settings
 from nodeplane.store.dynamo import TransactionFailed
+from tests.support import emf
 from tests.support.fakes import FakeChain
 from tests.support.lambda_events import Context, container, http_event, invoke, schedule_event
 from tests.support.money import Books, scan
@@ -204,18 +204,29 @@ def test_a_purchase_killed_mid_way_is_finished_by_the_sweeper_after_its_lease(aw
     books().check()
 
 
-def emitted_ages(out: str) -> list[int]:
-    """PurchaseIntentOldestAgeSeconds values the sweeper wrote as embedded-metric lines (namespace nodeplane)."""
-    ages = []
-    for line in out.splitlines():
-        doc = json.loads(line) if line.startswith("{") else {}
-        for directive in doc.get("_aws", {}).get("CloudWatchMetrics", []):
-            if directive["Namespace"] == "nodeplane" and "PurchaseIntentOldestAgeSeconds" in doc:
-                ages.append(doc["PurchaseIntentOldestAgeSeconds"])
-    return ages
+@pytest.fixture
+def emitted(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The embedded-metric lines invocations flush (nodeplane.metrics), as CloudWatch reads them."""
+    lines: list[str] = []
+    monkeypatch.setattr(metrics, "sink", lines.append)
+    metrics.discard()
+    return lines
 
 
-def test_the_sweeper_waits_for_a_final_answer_and_reports_the_oldest_open_intent(aws_env, chain, capsys):
+def oldest_ages(lines: list[str]) -> list[float]:
+    """PurchaseIntentOldestAgeSeconds (namespace nodeplane), what the purchase-intent-age alarm reads."""
+    ages = [d.values for line in lines for d in emf.parse(line) if d.name == "PurchaseIntentOldestAgeSeconds"]
+    assert all(
+        d.namespace == "nodeplane" and d.unit == "Seconds"
+        for line in lines
+        for d in emf.parse(line)
+        if d.name == "PurchaseIntentOldestAgeSeconds"
+    )
+    lines.clear()
+    return [v for values in ages for v in values]
+
+
+def test_the_sweeper_waits_for_a_final_answer_and_reports_the_oldest_open_intent(aws_env, chain, emitted):
     seed_market()
     balances.credit("tenant-a", PRICE)
     chain.kill_at, chain.not_final = "before_submit", True
@@ -223,15 +234,15 @@ def test_the_sweeper_waits_for_a_final_answer_and_reports_the_oldest_open_intent
         post_lock()
     chain.kill_at = None
     lease_passes()
-    capsys.readouterr()
+    emitted.clear()
     result = sweep()
     assert (result["intents"], result["open"]) == (1, 1)
     assert result["oldest_age_seconds"] == settings().purchase_lease_seconds + 1
-    assert emitted_ages(capsys.readouterr().out) == [settings().purchase_lease_seconds + 1]  # what the alarm reads
+    assert oldest_ages(emitted) == [settings().purchase_lease_seconds + 1]
     assert only_intent()["state"] == BUYING and balances.balance("tenant-a") == 0
     chain.not_final = False  # the chain knows now: that digest never executes
     assert sweep()["refunded"] == 1 and balances.balance("tenant-a") == PRICE
-    assert emitted_ages(capsys.readouterr().out) == [0]
+    assert oldest_ages(emitted) == [0]
     books().check()
 
 

@@ -1,4 +1,5 @@
-"""Every sample HTTP event under events/ succeeds on bench/world.py's state, each from the same state.
+"""Every sample HTTP event under events/ succeeds on `nodeplane-local seed`'s state (bench/world.py builds it),
+each from that same state, with nothing prepared for one sample alone.
 
 The cold-start bench measures the handlers on exactly these events and this state; a sample that drifted from
 its handler (a renamed field, a new rule) would otherwise be measured on an error path.
@@ -14,7 +15,7 @@ from tests.support.lambda_events import invoke
 ROOT = Path(__file__).parents[2]
 
 
-def test_every_sample_event_succeeds_on_the_bench_world(world) -> None:
+def test_every_sample_event_succeeds_on_the_seeded_world(world) -> None:
     base = world.Snapshot()
     answers = {}
     for path in sorted((ROOT / "events").glob("*/request.json")):

@@ -46,6 +46,7 @@ class LocalRuntime:
         template: Path | str = ROOT / "template.yaml",
         schedule_speedup: float = 1.0,
         extra_env: dict[str, str] | None = None,
+        log_format: str = "text",
     ) -> None:
         self.port = port or free_port()
         self._tmp = None if data_dir is not None else tempfile.mkdtemp(prefix="nodeplane-local-")
@@ -53,6 +54,7 @@ class LocalRuntime:
         self.template = Path(template).resolve()
         self.schedule_speedup = schedule_speedup
         self.extra_env = extra_env or {}
+        self.log_format = log_format
         self.base_url = f"http://127.0.0.1:{self.port}"
         self.process: subprocess.Popen[bytes] | None = None
         self.log_path = self.data_dir / "runtime.log"
@@ -74,6 +76,8 @@ class LocalRuntime:
             str(self.template),
             "--schedule-speedup",
             str(self.schedule_speedup),
+            "--log-format",
+            self.log_format,
         ]
         env = os.environ | self.extra_env
         for name in ("AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_DYNAMODB"):

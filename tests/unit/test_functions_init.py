@@ -5,8 +5,9 @@ Powertools and pydantic load) and its last statement ends the initialisation (``
 ``freeze_heap()``), which resumes collection. A module that broke either rule would cold-start slower or, worse,
 leave the container without a cyclic collector.
 
-A handler also takes from the layer only public names of the domain (`pool`, `network`, `chain`), the API helpers
-and the domain errors: the store, the queue, KMS and the settings are reached through the domain.
+A handler also takes from the layer only public names of the domain (`pool`, `network`, `chain`), the API helpers,
+the entry points of workers and schedules (`invocation`) and the domain errors: the store, the queue, KMS and the
+settings are reached through the domain.
 """
 
 from __future__ import annotations
@@ -41,7 +42,14 @@ def test_layer_is_imported_first_and_initialisation_ends_last(name: str) -> None
 
 
 # functions -> domain: a handler reaches the store, the queue, KMS and the settings only through a domain module
-_HANDLER_MAY_IMPORT = ("nodeplane.api", "nodeplane.errors", "nodeplane.pool", "nodeplane.network", "nodeplane.chain")
+_HANDLER_MAY_IMPORT = (
+    "nodeplane.api",
+    "nodeplane.errors",
+    "nodeplane.invocation",
+    "nodeplane.pool",
+    "nodeplane.network",
+    "nodeplane.chain",
+)
 
 
 def _layer_names(tree: ast.AST) -> list[str]:

@@ -45,6 +45,8 @@ class Settings:
     atoma_db_object_id: str = ""
     # The local ledger's chance (in 1/1000) that try_settle samples attestation nodes; db.move starts at 10.
     ledger_cross_validation_permille: int = 10
+    # CloudWatch namespace of nodeplane's own metrics (nodeplane.metrics)
+    metrics_namespace: str = "nodeplane"
 
 
 _ENV = {
@@ -71,6 +73,7 @@ _ENV = {
     "atoma_package_id": "ATOMA_PACKAGE_ID",
     "atoma_db_object_id": "ATOMA_DB_OBJECT_ID",
     "ledger_cross_validation_permille": "LEDGER_CROSS_VALIDATION_PERMILLE",
+    "metrics_namespace": "METRICS_NAMESPACE",
 }
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 import socket
 import subprocess
 import sys
@@ -65,12 +66,20 @@ def test_a_malformed_token_is_401(rt: LocalRuntime, header: str) -> None:
     assert requests.get(f"{rt.base_url}/echo/x", headers={"Authorization": header}).status_code == 401
 
 
-def test_an_expired_token_or_another_audience_is_401(rt: LocalRuntime) -> None:
+def test_an_expired_token_another_audience_or_issuer_is_401_saying_which(rt: LocalRuntime) -> None:
     expired = rt.token("alice", exp=int(time.time()) - 10)
     other_aud = rt.token("alice", aud="someone-else")
-    for token in (expired, other_aud):
+    other_port = rt.token("alice", iss="http://127.0.0.1:1/local-issuer")
+    for token, reason in (
+        (expired, "the token expired at "),
+        (other_aud, "the token's audience 'someone-else' is none of this API's"),
+        (other_port, "the token's issuer is 'http://127.0.0.1:1/local-issuer', this API accepts"),
+    ):
         response = requests.get(f"{rt.base_url}/echo/x", headers={"Authorization": f"Bearer {token}"})
         assert response.status_code == 401
+        assert response.json()["message"].startswith(f"Unauthorized: {reason}")
+        assert reason in response.headers["www-authenticate"]
+        assert reason in rt.log()  # and the runtime's log says it too
 
 
 def test_path_query_claims_and_cookies_reach_the_handler(rt: LocalRuntime) -> None:
@@ -249,6 +258,10 @@ def test_invoke_and_admin_use_the_running_runtimes_engines(rt: LocalRuntime, tmp
     )
     assert result.returncode == 0, result.stderr
     assert json.loads(result.stdout)["function"] == "nodeplane-NightlyFunction"
+    start, end, report = [line for line in result.stderr.splitlines() if line.startswith(("START", "END", "REPORT"))]
+    request_id = start.split()[2]  # START RequestId: <id> Version: $LATEST, as `sam local invoke` prints
+    assert end == f"END RequestId: {request_id}" and report.startswith(f"REPORT RequestId: {request_id}\tDuration: ")
+    assert "Max Memory Used: " in report and "Memory Size: " in report
     # the invocation wrote into the running runtime's DynamoDB Local, not into engines of its own
     written = item(rt, "tick#nodeplane-NightlyFunction")
     assert written is not None and json.loads(written["last_event"]["S"]) == {"job": "by-invoke"}
@@ -256,6 +269,14 @@ def test_invoke_and_admin_use_the_running_runtimes_engines(rt: LocalRuntime, tmp
     env = cli("admin", "--data-dir", str(rt.data_dir), "env", "--json")
     assert env.returncode == 0, env.stderr
     assert json.loads(env.stdout) == rt.info()["env"]
+
+
+def test_invoke_with_a_missing_event_file_says_so_in_one_line(tmp_path: Path) -> None:
+    result = cli("invoke", "TickFunction", "--event", str(tmp_path / "nope.json"), "--data-dir", str(tmp_path))
+    assert result.returncode == 1 and result.stdout == ""
+    assert result.stderr.strip().splitlines() == [
+        f"nodeplane-local: no event file {tmp_path / 'nope.json'} (the samples are under events/<function>/)"
+    ]
 
 
 def test_admin_without_a_running_runtime_says_how_to_start_one(tmp_path: Path) -> None:
@@ -273,3 +294,18 @@ def test_invoke_without_a_runtime_starts_and_stops_its_own_engines(tmp_path: Pat
         "table": "nodeplane-ItemsTable",
     }
     assert not (tmp_path / "runtime.json").exists()
+
+
+def test_an_edited_function_answers_with_its_new_code_without_a_restart(tmp_path: Path) -> None:
+    fixture = tmp_path / "fixture"
+    shutil.copytree(FIXTURE.parent, fixture)
+    app = fixture / "functions" / "echo" / "app.py"
+    with LocalRuntime(data_dir=tmp_path / "data", template=fixture / "template.yaml") as runtime:
+        assert requests.get(f"{runtime.base_url}/public/ping").json()["pong"] is True
+        app.write_text(app.read_text().replace('return {"pong": True', 'return {"pong": "edited"'))
+
+        def edited() -> bool:
+            return bool(requests.get(f"{runtime.base_url}/public/ping").json()["pong"] == "edited")
+
+        eventually(runtime, edited)
+        assert "reloaded EchoFunction" in runtime.log()

@@ -13,6 +13,8 @@ from typing import Any, Literal
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
 from pydantic import BaseModel, ConfigDict
 
+from nodeplane.api import access
+
 Envelope = Literal["problem", "atoma", "daemon"]
 
 _TITLES = {
@@ -47,6 +49,8 @@ def error_body(
     """One error in the envelope of the API the request belongs to: (content type, JSON text)."""
     body: dict[str, Any]
     content_type = "application/json"
+    code = code or _ATOMA_CODES.get(status, "REQUEST_ERROR")
+    access.note_error(code, detail)  # the request's record names the error it answered
     if envelope == "problem":
         body = {
             "detail": {
@@ -59,7 +63,7 @@ def error_body(
         }
         content_type = "application/problem+json"
     elif envelope == "atoma":
-        body = {"error": {"code": code or _ATOMA_CODES.get(status, "REQUEST_ERROR"), "message": detail}}
+        body = {"error": {"code": code, "message": detail}}
     else:
         body = {"error": detail}
     return content_type, json.dumps(body)

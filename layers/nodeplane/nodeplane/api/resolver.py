@@ -10,9 +10,10 @@ from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
 from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
 
 from nodeplane import freeze_heap
-from nodeplane.api import bodies
+from nodeplane.api import access, bodies
 from nodeplane.api.envelopes import Envelope, error_body, error_response
 from nodeplane.errors import DomainError
+from nodeplane.invocation import Entry
 from nodeplane.settings import settings
 
 logger = logging.getLogger("nodeplane.api")
@@ -61,23 +62,40 @@ def http_resolver(envelope: Envelope = "problem") -> APIGatewayHttpResolver:
 
 
 def handler(app: APIGatewayHttpResolver) -> Callable[[dict[str, Any], Any], dict[str, Any]]:
-    """The Lambda entry point of a resolver (the last line of a handler module: its imports are done)."""
+    """The Lambda entry point of a resolver (the last line of a handler module: its imports are done).
+
+    Every invocation ends with one ``request`` record and the route's metrics (nodeplane.api.access).
+    """
 
     envelope: Envelope = app.context.get("envelope", "problem")
+    entry = Entry()
     freeze_heap()
 
     def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+        started, cold = entry.begin()
+        status = 500  # unless a response comes back
         try:
-            # refused before validation: an oversized or unreadable body is never parsed
-            event = bodies.check(event, settings().max_body_bytes)
-        except bodies.Refused as refused:
-            content_type, text = error_body(envelope, refused.status, refused.detail, event.get("rawPath", ""))
-            return {
-                "statusCode": refused.status,
-                "headers": {"Content-Type": content_type},
-                "body": text,
-                "isBase64Encoded": False,
-            }
-        return app.resolve(event, context)
+            try:
+                # refused before validation: an oversized or unreadable body is never parsed
+                event = bodies.check(event, settings().max_body_bytes)
+            except bodies.Refused as refused:
+                response = _refusal(envelope, event, refused)
+            else:
+                response = app.resolve(event, context)
+            status = int(response.get("statusCode", 200))
+            return response
+        finally:
+            access.finish(event, status, started, cold)
 
     return lambda_handler
+
+
+def _refusal(envelope: Envelope, event: dict[str, Any], refused: bodies.Refused) -> dict[str, Any]:
+    """The 4xx of a body refused before validation, in the request's envelope."""
+    content_type, text = error_body(envelope, refused.status, refused.detail, event.get("rawPath", ""))
+    return {
+        "statusCode": refused.status,
+        "headers": {"Content-Type": content_type},
+        "body": text,
+        "isBase64Encoded": False,
+    }

@@ -12,10 +12,11 @@ from __future__ import annotations
 import asyncio
 import logging
 import secrets
+import time
 from dataclasses import dataclass
 from typing import Any
 
-from nodeplane import clock, queue, store
+from nodeplane import clock, metrics, queue, store
 from nodeplane.pool import items, sshkeys, states
 from nodeplane.settings import settings
 from nodeplane.store.dynamo import TransactionFailed
@@ -162,6 +163,15 @@ def _release_for_retry(tenant: str, node_id: str, lease: str, reason: str) -> bo
 
 def discover(tenant: str, node_id: str, attempt: int = 0) -> Outcome:
     """Run one discovery attempt for a node named by a queue message. Safe to call any number of times."""
+    started = time.perf_counter()
+    outcome = _discover(tenant, node_id, attempt)
+    dims = {"Outcome": outcome.status}
+    metrics.add("Discoveries", dimensions=dims)
+    metrics.add("DiscoveryDuration", round((time.perf_counter() - started) * 1000, 2), "Milliseconds", dimensions=dims)
+    return outcome
+
+
+def _discover(tenant: str, node_id: str, attempt: int) -> Outcome:
     from nodeplane.pool.inspection import DiscoveryError, inspect_host
 
     node = store.get(items.tenant_pk(tenant), items.node_sk(node_id))
@@ -231,6 +241,8 @@ def sweep(limit: int = 100) -> dict[str, int]:
             ) or (item.get("node_status") == "DISCOVERING" and float(item.get("discovery_lease_until", 0)) < now):
                 requeued += _requeue(item)
         if not cursor:
+            if failed:
+                metrics.add("Discoveries", failed, dimensions={"Outcome": "FAILED"})
             return {"failed": failed, "requeued": requeued}
 
 

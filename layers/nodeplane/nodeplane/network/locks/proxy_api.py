@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import uuid
 
-from nodeplane.errors import Unavailable
+from nodeplane import metrics
+from nodeplane.errors import DomainError, Unavailable
 from nodeplane.network.locks import purchase, selection
 from nodeplane.network.locks.plan import (
     DEFAULT_MAX_NUM_TOKENS,
@@ -29,6 +30,17 @@ def lock(
 
     ``request_id`` names the request: processed twice, it buys at most one stack (none given: a fresh one).
     """
+    try:
+        grant = _lock(user, model, max_num_tokens, timeout, request_id or uuid.uuid4().hex)
+    except DomainError as exc:
+        metrics.add("LocksRefused", dimensions={"Reason": exc.code})
+        raise
+    metrics.add("LocksGranted")
+    metrics.add("UnitsReserved", grant.units)
+    return grant
+
+
+def _lock(user: str, model: str, max_num_tokens: int | None, timeout: int | None, request_id: str) -> Grant:
     units = bounded(max_num_tokens, DEFAULT_MAX_NUM_TOKENS, 1, MAX_NUM_TOKENS, "max_num_tokens")
     seconds = bounded(timeout, DEFAULT_TIMEOUT_SECONDS, 1, MAX_TIMEOUT_SECONDS, "timeout")
     new = NewLock(uuid.uuid4().hex[:16], units, now_ms() + seconds * 1000)
@@ -38,4 +50,4 @@ def lock(
         raise Unavailable(f"No node found for model {model} with confidential compute enabled")
     tried: set[int] = set()
     grant = selection.reuse(user, tasks, rotation, new, tried)
-    return grant or purchase.buy(user, model, tasks, rotation, new, tried, request_id or uuid.uuid4().hex)
+    return grant or purchase.buy(user, model, tasks, rotation, new, tried, request_id)

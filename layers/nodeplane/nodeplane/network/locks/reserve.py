@@ -6,7 +6,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from nodeplane import store
+from nodeplane import metrics, store
 from nodeplane.network import items
 from nodeplane.network.locks.plan import MAX_DROPS_PER_UPDATE, MAX_LOCKS_PER_STACK, NewLock, Plan, now_ms, plan
 from nodeplane.store.dynamo import TransactionFailed
@@ -99,6 +99,7 @@ def reserve(stack: dict[str, Any], lock: NewLock, user: str) -> bool:
             item = failure.old if failure and failure.old else store.get(stack_pk, "STACK")
             continue
         if step.drop:
+            metrics.add("LocksExpired", len(step.drop))
             logger.info("released %d expired locks of stack %s at read time", len(step.drop), item["stack_small_id"])
         return True
     return False
@@ -189,6 +190,8 @@ def release_expired(stack_small_id: int, at_ms: int | None = None) -> int:
         except TransactionFailed:
             continue
         freed_total += freed
+        if expired:
+            metrics.add("LocksExpired", len(expired))
         if len(expired) < MAX_DROPS_PER_UPDATE:
             return freed_total
     return freed_total

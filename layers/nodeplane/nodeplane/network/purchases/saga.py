@@ -14,7 +14,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from nodeplane import store
+from nodeplane import metrics, store
 from nodeplane.network import balances, chainops, items, projection
 from nodeplane.network.chainops import TxOutcome
 from nodeplane.network.purchases import intents
@@ -106,6 +106,7 @@ def begin(order: Order, extra: Sequence[store.Op] = ()) -> None:
         if any(f.label not in CORE_LABELS for f in exc.failures):
             raise
         raise balances.insufficient(order.amount) from exc
+    metrics.add("PurchasesStarted")
 
 
 def run(order: Order, *, shape: Shape | None = None, extra: Extra = _no_extra) -> Result:
@@ -156,6 +157,7 @@ def adopt(intent: dict[str, Any], digest: str, data: dict[str, Any], *, shape: S
     ]
     try:
         applied = transact(ops, extra(stack_id))
+        metrics.add("PurchasesFinished")
         return Result(DONE, intent, digest, item, fresh=True, extras_applied=applied)
     except TransactionFailed as exc:
         if exc.failed("intent") is not None and exc.failed("stack") is None:
@@ -187,6 +189,7 @@ def adopt(intent: dict[str, Any], digest: str, data: dict[str, Any], *, shape: S
         applied = transact([adopt_op, intents.to_done(user, intent_id, digest, stack_id, None)], extra(stack_id))
     except TransactionFailed:
         return current(user, intent_id)
+    metrics.add("PurchasesFinished")
     return Result(DONE, intent, digest, store.get(items.stack_pk(stack_id), "STACK"), extras_applied=applied)
 
 
@@ -198,6 +201,7 @@ def refund(intent: dict[str, Any], digest: str | None, reason: str, *, extra: Ex
         applied = transact(ops, extra(None))
     except TransactionFailed:
         return current(user, intent_id)  # it moved meanwhile (finished by the other path)
+    metrics.add("PurchasesRefunded")
     logger.info("stack purchase %s refunded: %s", intent_id, reason)
     return Result(REFUNDED, intent, digest, extras_applied=applied, reason=reason)
 

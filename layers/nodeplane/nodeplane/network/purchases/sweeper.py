@@ -6,18 +6,15 @@ the saga's recovery, and reports the age of the oldest intent still open after t
 
 from __future__ import annotations
 
-import json
 import logging
-import time
 from collections import Counter
 from typing import Any
 
-from nodeplane import clock
+from nodeplane import clock, metrics
 from nodeplane.network.purchases import intents, saga
 from nodeplane.network.purchases.intents import DONE, REFUNDED
 
 logger = logging.getLogger("nodeplane.purchases")
-METRICS_NAMESPACE = "nodeplane"
 
 
 def sweep(*, page_size: int = 50, max_pages: int = 10) -> dict[str, int]:
@@ -41,7 +38,8 @@ def sweep(*, page_size: int = 50, max_pages: int = 10) -> dict[str, int]:
         if not cursor:
             break
     oldest = max((now - min(still_open)) if still_open else 0.0, 0.0)
-    _emit_oldest_age(int(oldest))
+    # what the purchase-intent-age alarm reads (docs/operations.md#purchase-intent-age)
+    metrics.add("PurchaseIntentOldestAgeSeconds", int(oldest), "Seconds")
     return {
         "intents": sum(counts.values()),
         "done": counts["done"],
@@ -62,22 +60,3 @@ def _settle(row: dict[str, Any]) -> saga.Result:
 
 def _outcome(state: str) -> str:
     return {DONE: "done", REFUNDED: "refunded"}.get(state, "open")
-
-
-def _emit_oldest_age(seconds: int) -> None:
-    """``PurchaseIntentOldestAgeSeconds`` in CloudWatch's embedded metric format (one stdout line, no API call):
-    the alarm on it fires when an intent outlives the bound."""
-    document = {
-        "_aws": {
-            "Timestamp": int(time.time() * 1000),
-            "CloudWatchMetrics": [
-                {
-                    "Namespace": METRICS_NAMESPACE,
-                    "Dimensions": [[]],
-                    "Metrics": [{"Name": "PurchaseIntentOldestAgeSeconds", "Unit": "Seconds"}],
-                }
-            ],
-        },
-        "PurchaseIntentOldestAgeSeconds": seconds,
-    }
-    print(json.dumps(document, separators=(",", ":")), flush=True)

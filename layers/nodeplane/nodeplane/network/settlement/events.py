@@ -276,9 +276,21 @@ _KICKS = {
 }
 
 
+# the events that may end a settlement (Complete, or Failed when a dispute is lost)
+_ENDS = {
+    "StackSettlementTicketClaimedEvent",
+    "ClaimedStackEvent",
+    "StackAttestationDisputeEvent",
+    "StackDisputeResolvedEvent",
+}
+
+
 def after_apply(event: dict[str, Any]) -> None:
-    """Once the event's transaction committed: send the job the new ticket state asks for."""
-    if event_name(event) not in _KICKS:
+    """Once the event's transaction committed: count a settlement it ended; send the job the new state asks for."""
+    name = event_name(event)
+    if name in _ENDS:
+        tickets.ended(small(event["parsedJson"]["stack_small_id"]))
+    if name not in _KICKS:
         return
     stack = small(event["parsedJson"]["stack_small_id"])
     item = tickets.ticket(stack)

@@ -5,7 +5,7 @@ It reads only the due part of gsi3 (``SETTLEMENTS`` / ``<due>#<stack>``), where 
 
 from __future__ import annotations
 
-from nodeplane import clock, store
+from nodeplane import clock, metrics, store
 from nodeplane.network import items
 from nodeplane.network.settlement import jobs, tickets
 from nodeplane.settings import settings
@@ -16,6 +16,7 @@ def sweep(limit: int = 100) -> dict[str, int]:
     """Re-enqueue settlements whose work stalled; fail those past their deadline. Reads only due tickets."""
     now = clock.now()
     requeued = failed = 0
+    backlog = 0.0  # how long the oldest due ticket has gone without progress
     cursor: str | None = None
     while True:
         rows, cursor = store.query(
@@ -29,6 +30,8 @@ def sweep(limit: int = 100) -> dict[str, int]:
         )
         for item in rows:
             stack = int(item["stack_small_id"])
+            since = item.get("progress_at", item.get("enqueued_at", now))
+            backlog = max(backlog, now - float(since))
             if now >= float(item.get("deadline", float("inf"))):
                 failed += tickets.fail(stack, "settlement deadline passed")
                 continue
@@ -49,4 +52,5 @@ def sweep(limit: int = 100) -> dict[str, int]:
                 continue  # progressed meanwhile
             requeued += jobs.enqueue(stack, item.get("next_action"))
         if not cursor:
+            metrics.add("SettlementBacklogAgeSeconds", round(backlog, 3), "Seconds")
             return {"requeued": requeued, "failed": failed}

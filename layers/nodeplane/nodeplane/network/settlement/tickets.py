@@ -8,7 +8,7 @@ import contextlib
 import json
 from typing import Any
 
-from nodeplane import clock, store
+from nodeplane import clock, metrics, store
 from nodeplane.network import items, operators
 from nodeplane.network.settlement import jobs
 from nodeplane.settings import settings
@@ -264,6 +264,20 @@ def note_error(stack: int, error: str) -> None:
         )
 
 
+def ended(stack_small_id: int) -> None:
+    """Count a settlement that just ended (Complete or Failed) and its age, from its ticket as written."""
+    item = ticket(stack_small_id) or {}
+    status = str(item.get("settlement_status", ""))
+    if status not in (COMPLETE, FAILED):
+        return
+    dims = {"Outcome": status}
+    metrics.add("Settlements", dimensions=dims)
+    if "created_ts" in item:
+        metrics.add(
+            "SettlementAgeSeconds", round(clock.now() - float(item["created_ts"]), 3), "Seconds", dimensions=dims
+        )
+
+
 def fail(stack_small_id: int, reason: str, *, resolution: str | None = None) -> bool:
     """Move an open ticket to Failed; False when it was not open (any more)."""
     expression, values = close(FAILED, ", failure_reason = :why", {":why": reason})
@@ -294,6 +308,7 @@ def fail(stack_small_id: int, reason: str, *, resolution: str | None = None) -> 
         )
     except TransactionFailed:
         return False
+    ended(stack_small_id)
     return True
 
 
