@@ -129,7 +129,7 @@ def run(order: Order, *, shape: Shape | None = None, extra: Extra = _no_extra) -
             before_submit=before_submit,
         )
     except Exception as exc:  # the chain client failing in any way: what happened is read back, never guessed
-        logger.warning("stack purchase %s: the chain call failed (%s); recovering", intent_id, exc)
+        logger.warning("purchase chain call failed", extra={"intentId": intent_id, "reason": str(exc)[:300]})
         return recover(order.user, intent_id, shape=shape, extra=extra)
     return finish(order.intent(), outcome, shape=shape, extra=extra)
 
@@ -202,7 +202,7 @@ def refund(intent: dict[str, Any], digest: str | None, reason: str, *, extra: Ex
     except TransactionFailed:
         return current(user, intent_id)  # it moved meanwhile (finished by the other path)
     metrics.add("PurchasesRefunded")
-    logger.info("stack purchase %s refunded: %s", intent_id, reason)
+    logger.info("purchase refunded", extra={"intentId": intent_id, "reason": reason})
     return Result(REFUNDED, intent, digest, extras_applied=applied, reason=reason)
 
 
@@ -229,7 +229,9 @@ def recover(user: str, intent_id: str, *, shape: Shape | None = None, extra: Ext
     try:
         answer = chainops.ops().lookup(str(digest))
     except Exception as exc:  # the chain is unreachable: the sweeper asks again on its next run
-        logger.warning("stack purchase %s: lookup of %s failed (%s)", intent_id, digest, exc)
+        logger.warning(
+            "purchase lookup failed", extra={"intentId": intent_id, "digest": digest, "reason": str(exc)[:300]}
+        )
         return Result(str(intent["state"]), intent, str(digest), reason=str(exc))
     if answer.outcome is not None:
         return finish(intent, answer.outcome, shape=shape, extra=extra)

@@ -53,7 +53,7 @@ def _settle(row: dict[str, Any]) -> saga.Result:
     try:
         return saga.recover(str(row["user"]), str(row["intent_id"]))
     except saga.StackOwnedElsewhere as exc:
-        logger.error("purchase intent %s left open: %s", row.get("intent_id"), exc)
+        logger.error("purchase left open", extra={"intentId": row.get("intent_id"), "reason": str(exc)})
         # left open on purpose: its age alarms, and the log names the stack
         return saga.Result(str(row.get("state", intents.BUYING)), row)
 
