@@ -16,7 +16,7 @@ import pytest
 from nodeplane import clock, metrics, store
 from nodeplane.network import balances, chainops, items
 from nodeplane.network.chainops import BeforeSubmit, Lookup, TxOutcome
-from nodeplane.network.locks import purchase
+from nodeplane.network.locks import purchase, reserve
 from nodeplane.network.purchases import intents, saga
 from nodeplane.network.purchases.intents import BUYING, DEBITED, DONE, REFUNDED
 from nodeplane.settings import settings
@@ -166,6 +166,33 @@ def test_an_answer_lost_after_the_chain_bought_is_read_back_and_the_lock_granted
     assert reply.body["stack_entry_digest"] == chain.log[-1]["id"]["txDigest"] == only_intent()["digest"]
     assert only_intent()["state"] == DONE and len(chain.purchases) == 1
     books().check()
+
+
+def test_writes_the_sdk_sent_twice_after_they_landed_are_not_taken_for_replays(aws_env, chain, monkeypatch):
+    """botocore retries a request whose answer it did not get (a timeout, a 5xx): the write may have landed, and
+    its retry then fails on its own condition. Every write of the saga and the reservation is sent twice here."""
+    seed_market()
+    balances.credit("tenant-a", PRICE)
+    real = store.transact
+
+    def twice(ops: list[store.Op], *, token: str | None = None) -> None:
+        real(ops)
+        real(ops)
+
+    class Store:
+        def __getattr__(self, name: str) -> Any:
+            return getattr(store, name)
+
+        transact = staticmethod(twice)
+
+    monkeypatch.setattr(saga, "store", Store())
+    monkeypatch.setattr(reserve, "store", Store())
+    reply = post_lock()
+    assert reply.status == 200, reply.body
+    again = post_lock(max_num_tokens=1000)  # a reservation on the stack, sent twice too
+    assert again.status == 200 and again.body["stack_small_id"] == reply.body["stack_small_id"]
+    assert len(chain.purchases) == 1 and only_intent()["state"] == DONE
+    books().check()  # the locks add up: each reservation counted once
 
 
 # --- killed mid-purchase: the sweeper finishes it -----------------------------------------------------------------

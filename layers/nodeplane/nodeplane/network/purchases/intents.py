@@ -51,8 +51,9 @@ def get(user: str, intent_id: str) -> dict[str, Any] | None:
     return store.get(*key(user, intent_id))
 
 
-def create(order: Order) -> store.Op:
-    """(none) → Debited: the intent, written in the debit's transaction."""
+def create(order: Order, attempt: str) -> store.Op:
+    """(none) → Debited: the intent, written in the debit's transaction. ``attempt`` names this write, so a
+    request that finds the intent already there can tell its own write (an SDK retry) from an earlier one."""
     now = clock.now()
     due = now + settings().purchase_lease_seconds
     item = {
@@ -68,6 +69,7 @@ def create(order: Order) -> store.Op:
         "request_id": order.request_id,
         "security_level": order.security_level,
         "state": DEBITED,
+        "attempt": attempt,
         "created_at": now,
         "due_at": due,
         "updated_at": clock.iso(now),

@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 import random
 import time
+import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -96,13 +97,17 @@ def begin(order: Order, extra: Sequence[store.Op] = ()) -> None:
     Raises InsufficientBalance (nothing written), IntentExists (a replay), or TransactionFailed when only a
     condition of ``extra`` failed.
     """
-    ops = [intents.create(order), balances.debit_op(order.user, order.amount), *extra]
+    attempt = uuid.uuid4().hex
+    ops = [intents.create(order, attempt), balances.debit_op(order.user, order.amount), *extra]
     try:
         transact(ops)
     except TransactionFailed as exc:
         existing = exc.failed("intent")
         if existing is not None and existing.code == "ConditionalCheckFailed":
-            raise IntentExists(existing.old or intents.get(order.user, order.intent_id) or {}) from exc
+            found = existing.old or intents.get(order.user, order.intent_id) or {}
+            if found.get("attempt") == attempt:
+                return  # this very write landed and the SDK retried it (a timeout, a 5xx): nothing happened twice
+            raise IntentExists(found) from exc
         if any(f.label not in CORE_LABELS for f in exc.failures):
             raise
         raise balances.insufficient(order.amount) from exc
@@ -117,7 +122,15 @@ def run(order: Order, *, shape: Shape | None = None, extra: Extra = _no_extra) -
     def before_submit(digest: str) -> None:
         # if this write fails nothing is sent: the intent never points at a transaction it did not record
         previous = recorded[-1] if recorded else None
-        transact([intents.to_buying(order.user, intent_id, digest, previous), intents.claim_digest(digest, intent_id)])
+        try:
+            transact(
+                [intents.to_buying(order.user, intent_id, digest, previous), intents.claim_digest(digest, intent_id)]
+            )
+        except TransactionFailed:
+            now = intents.get(order.user, intent_id) or {}
+            if not (now.get("state") == intents.BUYING and now.get("digest") == digest):
+                raise
+            # this very write landed and the SDK retried it
         recorded.append(digest)
 
     try:
