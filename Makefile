@@ -50,8 +50,8 @@ $(SAM):
 
 deps: $(STAMP) $(ATOMA) $(EXLS) $(SAM)
 
-run: $(STAMP) ## serve the API on http://127.0.0.1:3000 on embedded engines
-	@$(BIN)/nodeplane-local run --port $(PORT)
+run: $(STAMP) ## serve the API on http://127.0.0.1:3000 on embedded engines (SUI_RPC_URL=…: on a Sui GraphQL RPC)
+	@$(BIN)/nodeplane-local run --port $(PORT) $(if $(SUI_RPC_URL),--sui-rpc-url $(SUI_RPC_URL))
 
 token: $(STAMP) ## print a bearer token for TENANT (and nothing else)
 	@$(BIN)/nodeplane-local token --tenant $(TENANT) --port $(PORT)

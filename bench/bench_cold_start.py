@@ -14,30 +14,37 @@ right next to it, which cancels the phase both ran in (the target is judged on i
 (see common.compile_sources).
 Every sample event runs against bench/world.py's state, on which it succeeds (the status column), and each run
 starts from the same state: what the previous run wrote is put back first.
-Usage: python bench/bench_cold_start.py [--runs N] [--only a,b]
+With --sui-rpc every function talks to a Sui GraphQL stand-in instead of the ledger in process (the handlers
+that submit transactions then pay for the RPC path: its imports and its HTTP calls), and each run starts from a
+full restore, since the stand-in's writes are not among the handler's recorded calls.
+Usage: python bench/bench_cold_start.py [--runs N] [--only a,b] [--sui-rpc]
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import tempfile
 from pathlib import Path
 
 import world
-from common import ROOT, cold_run, compile_sources, function_environment, median, moto_backend
+from common import ROOT, cold_run, compile_sources, function_environment, median, moto_backend, sui_rpc_stand_in
 
 
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--runs", type=int, default=9)
     parser.add_argument("--only", default="")
+    parser.add_argument("--sui-rpc", action="store_true", help="every function against a Sui GraphQL stand-in")
     args = parser.parse_args()
     names = sorted(p.parent.name for p in (ROOT / "events").glob("*/request.json"))
     if args.only:
         names = [n for n in names if n in args.only.split(",")]
     compile_sources()
-    with moto_backend() as base_env, tempfile.TemporaryDirectory() as scratch:
+    with moto_backend() as base_env, tempfile.TemporaryDirectory() as scratch, contextlib.ExitStack() as stack:
+        if args.sui_rpc:
+            base_env = base_env | stack.enter_context(sui_rpc_stand_in())
         world.build()
         base = world.Snapshot()
         getitem = ROOT / "bench" / "baseline_handler.py"
@@ -65,7 +72,9 @@ def main() -> None:
             ms: dict[str, list[float]] = {side: [] for side, _, _ in sides}
             for i in range(args.runs):  # in turn forwards and backwards, so no side always follows another
                 for side, module, side_env in sides if i % 2 == 0 else sides[::-1]:
-                    if side != "getitem":
+                    if side != "getitem" and args.sui_rpc:
+                        state.restore()  # the stand-in's ledger writes are not among the recorded calls
+                    elif side != "getitem":
                         state.restore_written(recorded)  # from the state the recorded run started from
                     result = cold_run(module, event, side_env)
                     ms[side].append(result["total_ms"])

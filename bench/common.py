@@ -92,3 +92,42 @@ def cold_run(module_path: Path, event_path: Path, env: dict[str, str], *, record
 
 def median(values: list[float]) -> float:
     return statistics.median(values)
+
+
+@contextmanager
+def sui_rpc_stand_in() -> Iterator[dict[str, str]]:
+    """A Sui GraphQL stand-in serving a ledger kept in the bench's own tables (so Snapshot restores it too); yields
+    the environment that points every function at it, as the template's parameters do on a real network."""
+    import boto3
+
+    from nodeplane.chain.keys import Keypair
+    from nodeplane.chain.ledger import LocalLedger
+    from nodeplane.network import chain_impl
+    from nodeplane.settings import settings
+    from nodeplane_local.sui_rpc.server import SuiGraphQLServer
+
+    ledger = LocalLedger(
+        boto3.client("dynamodb"),
+        os.environ["LEDGER_TABLE_NAME"],
+        admin_address=Keypair.generate().address,
+        cross_validation_probability_permille=1000,  # as bench/world.py sets it for the ledger in process
+    )
+    info = ledger.genesis()
+    server = SuiGraphQLServer(ledger).start()
+    env = {
+        "SUI_RPC_URL": server.url,
+        "SUI_NETWORK": "localnet",
+        "ATOMA_PACKAGE_ID": info["package"],
+        "ATOMA_DB_OBJECT_ID": info["db_id"],
+        "ATOMA_DB_INITIAL_SHARED_VERSION": str(info["db_initial_shared_version"]),
+        "USDC_COIN_TYPE": info["usdc_type"],
+        "SUI_FAUCET_URL": server.url.removesuffix("/graphql") + "/dev/faucet",
+    }
+    os.environ.update(env)
+    settings.cache_clear()
+    chain_impl.default_ops.cache_clear()
+    ledger.grant_admin(chain_impl.default_ops().wallet("admin").address)
+    try:
+        yield env
+    finally:
+        server.stop()

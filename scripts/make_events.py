@@ -187,6 +187,7 @@ SCHEDULED = [
     "schedule_purchase_sweeper",
     "schedule_settlement_sweeper",
     "schedule_chain_events_poller",
+    "schedule_coin_pool",
 ]
 SQS = {
     "queue_discovery_worker": {"kind": "discover_node", "tenant": "alice", "node_id": NODE, "attempt": 0},

@@ -10,7 +10,7 @@ import boto3
 import pytest
 
 from tests.support.engines import dynamodb_local, moto_server  # noqa: F401  (session fixtures)
-from tests.support.runtime import local_runtime, runtime  # noqa: F401  (the local runtime over HTTP)
+from tests.support.runtime import local_runtime, runtime, sui_rpc_runtime  # noqa: F401  (the local runtime over HTTP)
 
 os.environ.setdefault("AWS_DEFAULT_REGION", "us-east-1")
 os.environ.setdefault("AWS_ACCESS_KEY_ID", "testing")

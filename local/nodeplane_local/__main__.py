@@ -47,6 +47,7 @@ def _runtime(args: argparse.Namespace) -> Any:
         host=getattr(args, "host", "127.0.0.1"),
         port=getattr(args, "port", DEFAULT_PORT),
         speedup=getattr(args, "schedule_speedup", 1.0),
+        sui_rpc="start" if getattr(args, "sui_rpc", False) else getattr(args, "sui_rpc_url", "") or "",
     )
 
 
@@ -92,6 +93,7 @@ def cmd_run(args: argparse.Namespace) -> int:
   Token      make -s token TENANT=<name>   or   nodeplane-local token --tenant <name>
              curl -H "Authorization: Bearer $(make -s token TENANT=alice)" {runtime.base_url}/...
   Engines    DynamoDB Local {runtime.dynamodb.url}   moto {runtime.moto.url}   (pid {os.getpid()})
+  Chain      {_chain_line(runtime)}
   Edits under functions/ reload that function (--no-reload keeps the code as loaded). Ctrl-C stops everything.
 """,
             "serving",
@@ -108,6 +110,14 @@ def cmd_run(args: argparse.Namespace) -> int:
             reloader.stop()
         runtime.stop()
     return 0
+
+
+def _chain_line(runtime: Any) -> str:
+    info = runtime.chain_info
+    if not info:
+        return "the local ledger, in process (nodeplane-local run --sui-rpc: a Sui GraphQL stand-in instead)"
+    kind = "a Sui GraphQL stand-in" if info.get("stand_in") else "a Sui GraphQL RPC"
+    return f"{kind} at {info['url']}" + (f" (package {info['package']})" if info.get("package") else "")
 
 
 def cmd_token(args: argparse.Namespace) -> int:
@@ -286,6 +296,11 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--host", default="127.0.0.1")
     run.add_argument("--schedule-speedup", type=float, default=1.0, help="divide rate() intervals by N")
     run.add_argument("--no-reload", action="store_true", help="keep functions' code as loaded at start")
+    chain = run.add_mutually_exclusive_group()
+    chain.add_argument(
+        "--sui-rpc", action="store_true", help="start a Sui GraphQL stand-in and run every function against it"
+    )
+    chain.add_argument("--sui-rpc-url", default="", help="run every function against this Sui GraphQL RPC")
     common(run)
     log_options(run)
     run.set_defaults(func=cmd_run)

@@ -1,5 +1,6 @@
 """Admin commands for the local network: `nodeplane-local admin create-task | rotate-keys | credit | buy-stack |
-advance-epoch | resolve-dispute`."""
+advance-epoch | resolve-dispute | coin-pool`. They work on the in-process ledger and on a Sui GraphQL stand-in
+(`nodeplane-local run --sui-rpc`) alike: every chain call goes through the same chain operations."""
 
 from __future__ import annotations
 
@@ -71,7 +72,7 @@ def _buy_stack(ctx: AdminContext, args: argparse.Namespace) -> int:
     import uuid
 
     from nodeplane import store
-    from nodeplane.chain.ledger import stack_cost
+    from nodeplane.chain.contract import stack_cost
     from nodeplane.errors import DomainError
     from nodeplane.network import chain_events, items, projection
     from nodeplane.network.purchases import saga
@@ -118,15 +119,38 @@ def _advance_epoch_parser(parser: argparse.ArgumentParser) -> None:
 
 
 def _advance_epoch(ctx: AdminContext, args: argparse.Namespace) -> int:
-    """The local ledger has no epoch clock: settlements become claimable on chain once an admin turns it."""
+    """A development ledger has no epoch clock: settlements become claimable on chain once an admin turns it."""
     from nodeplane.network import chainops
 
     ledger = getattr(chainops.ops(), "ledger", None)
-    if ledger is None:
-        print(json.dumps({"error": "this deployment's chain keeps its own epochs"}))
-        return 1
-    print(json.dumps({"epoch": ledger.advance_epoch(args.epochs)}))
-    return 0
+    if ledger is not None:
+        print(json.dumps({"epoch": ledger.advance_epoch(args.epochs)}))
+        return 0
+    answer = _stand_in(ctx, "advance-epoch", {"epochs": args.epochs})
+    print(json.dumps(answer))
+    return 0 if "epoch" in answer else 1
+
+
+def _stand_in(ctx: AdminContext, route: str, body: dict[str, object]) -> dict[str, object]:
+    """A development route of the Sui GraphQL stand-in the runtime talks to (nodeplane_local/sui_rpc/dev.py)."""
+    import urllib.error
+    import urllib.request
+
+    url = ctx.env.get("SUI_RPC_URL", "")
+    if not url.endswith("/graphql"):
+        return {"error": "this deployment's chain keeps its own epochs"}
+    request = urllib.request.Request(
+        url.removesuffix("/graphql") + f"/dev/{route}",
+        json.dumps(body).encode(),
+        {"Content-Type": "application/json"},
+        method="POST",
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=30) as response:
+            answer: dict[str, object] = json.loads(response.read())
+    except (urllib.error.URLError, OSError, ValueError) as exc:
+        return {"error": f"the network at {url} offers no {route}: {exc}"}
+    return answer
 
 
 def _resolve_dispute_parser(parser: argparse.ArgumentParser) -> None:
@@ -158,7 +182,25 @@ def _resolve_dispute(ctx: AdminContext, args: argparse.Namespace) -> int:
     return 0
 
 
+def _coin_pool_parser(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--wallet", choices=("purchaser", "admin", "all"), default="all")
+    parser.add_argument("--size", type=int, help="gas (and payment) coins to keep (default COIN_POOL_SIZE)")
+    parser.add_argument("--gas-mist", type=int, help="MIST per gas coin (default COIN_POOL_GAS_MIST)")
+
+
+def _coin_pool(ctx: AdminContext, args: argparse.Namespace) -> int:
+    """Split and merge nodeplane's wallets' coins now (what the CoinPoolFunction schedule does)."""
+    from nodeplane.network import chainops, coin_pool
+
+    ops = chainops.ops()
+    wallets = coin_pool.WALLETS if args.wallet == "all" else (args.wallet,)
+    out = {w: coin_pool.maintain(ops, w, size=args.size, gas_mist=args.gas_mist) for w in wallets}
+    print(json.dumps(out))
+    return 0
+
+
 register("create-task", "create a task on the local ledger", _create_task_parser, _create_task)
+register("coin-pool", "split and merge the coins of nodeplane's wallets now", _coin_pool_parser, _coin_pool)
 register("rotate-keys", "start a new network key rotation on the local ledger", lambda p: None, _rotate)
 register("credit", "credit a user's USDC balance for stack purchases", _credit_parser, _credit)
 register("buy-stack", "buy a stack of any task for a user (paid from their balance)", _buy_stack_parser, _buy_stack)

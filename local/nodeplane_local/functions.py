@@ -7,7 +7,6 @@ share a module instance; invocations of different containers run concurrently, w
 
 from __future__ import annotations
 
-import abc
 import importlib.util
 import itertools
 import logging
@@ -59,46 +58,6 @@ def add_layers(layer_dirs: list[Path]) -> None:
             sys.path.insert(0, str(layer))
 
 
-class _PerThread:
-    """An attribute whose value belongs to the thread that set it (the request that thread is serving)."""
-
-    _values = threading.local()
-
-    def __init__(self, name: str) -> None:
-        self.name = name
-
-    def __get__(self, obj: Any, owner: Any = None) -> Any:
-        return getattr(self._values, self.name, None)
-
-    def __set__(self, obj: Any, value: Any) -> None:
-        setattr(self._values, self.name, value)
-
-
-_isolated = threading.Lock()
-
-
-def isolate_router_state() -> None:
-    """Powertools' event handler keeps the event being resolved on its ``BaseRouter`` class, one per process: right
-    in Lambda, where a process serves one request at a time, wrong here, where containers share the process and a
-    request would read another's tenant, path or body (tests/unit/local/test_router_isolation.py). Each thread gets
-    its own ``current_event`` and ``lambda_context``, read through the class and through every router alike."""
-    from aws_lambda_powertools.event_handler.api_gateway import BaseRouter
-
-    with _isolated:
-        if isinstance(BaseRouter, _RouterMeta):
-            return
-        for name in _RouterMeta.PER_THREAD:
-            type.__setattr__(BaseRouter, name, _PerThread(name))  # what routers read (self.current_event)
-        # what the resolver writes (BaseRouter.current_event = ...) goes through the metaclass's attributes
-        type.__setattr__(BaseRouter, "__class__", _RouterMeta)
-
-
-class _RouterMeta(abc.ABCMeta):
-    PER_THREAD = ("current_event", "lambda_context")
-    current_event = _PerThread("current_event")
-    lambda_context = _PerThread("lambda_context")
-
-
 class Function:
     def __init__(self, spec: FunctionSpec) -> None:
         self.spec = spec
@@ -114,7 +73,6 @@ class Function:
         return self.spec.code_uri / (module_path.replace(".", "/") + ".py"), attr
 
     def _load(self) -> ModuleType:
-        isolate_router_state()
         path, _ = self._handler_file()
         # a unique module name per container: every function's app.py would otherwise collide in sys.modules
         name = f"nodeplane_local_fn_{self.spec.logical_id}_{next(_serial)}"

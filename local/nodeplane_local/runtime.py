@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from nodeplane_local import engines
+from nodeplane_local import chain, engines
 from nodeplane_local.functions import Function, add_layers
 from nodeplane_local.issuer import AUDIENCE, Issuer, issuer_url
 from nodeplane_local.provision import client, provision
@@ -88,6 +88,9 @@ class Runtime:
     # by function logical id: a function may have several SQS or Schedule events
     pollers: dict[str, list[SqsPoller]] = field(default_factory=dict)
     schedulers: dict[str, list[Scheduler]] = field(default_factory=dict)
+    # the chain: "" the local ledger in process, "start" a Sui GraphQL stand-in of its own, else a Sui GraphQL URL
+    sui_rpc: str = ""
+    stand_in: Any = None
     dynamodb: engines.DynamoDBLocal | None = None
     moto: engines.MotoServer | None = None
     http: Any = None
@@ -98,8 +101,9 @@ class Runtime:
         self.issuer_url = issuer_url(local_host(self.host), self.port)
         # the template's authorizer trusts whatever JwtIssuer/JwtAudience say: locally that is our issuer; and a
         # server on 127.0.0.1 or the LAN can be imported over SSH
-        overrides = {"JwtIssuer": self.issuer_url, "JwtAudience": AUDIENCE, "SshPrivateTargets": "allow"}
-        self.template = parse_template(self.template_path, overrides)
+        self.overrides = {"JwtIssuer": self.issuer_url, "JwtAudience": AUDIENCE, "SshPrivateTargets": "allow"}
+        self.template = parse_template(self.template_path, self.overrides)
+        self.chain_info: dict[str, Any] = {}
         self.issuer = Issuer(self.data_dir, self.issuer_url, AUDIENCE)
         self.root = engines.engines_root(self.template.root)
 
@@ -179,12 +183,31 @@ class Runtime:
         self._http_thread = threading.Thread(target=self.http.serve_forever, name="http", daemon=True)
         self._http_thread.start()
 
+    def start_chain(self) -> None:
+        """Point every function at a Sui GraphQL RPC (a stand-in of our own, or a given URL) instead of the ledger."""
+        if not self.sui_rpc:
+            return
+        url = self.sui_rpc
+        if url == "start":
+            from nodeplane_local.sui_rpc.service import StandIn
+
+            # the ledger's draw of attestation nodes, as LEDGER_CROSS_VALIDATION_PERMILLE sets it in process
+            permille = os.environ.get("LEDGER_CROSS_VALIDATION_PERMILLE")
+            self.stand_in = StandIn.start(self.data_dir, cross_validation_permille=int(permille) if permille else None)
+            url = self.stand_in.state["url"]
+        self.chain_info = chain.network_info(url)
+        self.overrides |= chain.template_parameters(url, self.chain_info)
+        self.template = parse_template(self.template_path, self.overrides)
+
     def start(self) -> None:
         """Everything `nodeplane-local run` does before printing where the API is."""
         try:
             self.bind_http()
             self.start_engines()
+            self.start_chain()
             self.provision()
+            if self.chain_info:
+                chain.make_nodeplane_admin(self.chain_info)
             self.serve_http()
             self.start_workers()
             self.write_runtime_file()
@@ -206,6 +229,7 @@ class Runtime:
             "moto_endpoint": self.moto.url,
             "region": REGION,
             "env": self.env,
+            "sui_rpc": self.chain_info or None,
             "resources": {k: {"ref": v.ref, **v.attrs} for k, v in self.physical.items()},
         }
         tmp = self.data_dir / f".{RUNTIME_FILE}.tmp"
@@ -233,6 +257,9 @@ class Runtime:
         if self.moto is not None:
             self.moto.stop()
             self.moto = None
+        if self.stand_in is not None:
+            self.stand_in.stop()
+            self.stand_in = None
         if self.dynamodb is not None:
             self.dynamodb.stop()
             self.dynamodb = None

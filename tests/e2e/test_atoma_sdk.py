@@ -63,6 +63,12 @@ def daemon(runtime, tenant: str, method: str, path: str, body=None) -> httpx.Res
     )
 
 
+@pytest.fixture(scope="module", params=["ledger", "sui_rpc"])
+def runtime(request):
+    """Both modes: the ledger in process, and every function talking GraphQL to a Sui stand-in."""
+    return request.getfixturevalue("local_runtime" if request.param == "ledger" else "sui_rpc_runtime")
+
+
 def poll_chain(runtime) -> None:
     httpx.post(f"{runtime.base_url}/local/schedules/ChainEventsPollerFunction", timeout=60).raise_for_status()
 

@@ -11,9 +11,11 @@ points, named by the saga step they were cut at:
 | signed, not submitted    | Buying, the ledger never saw it   | refunds (the digest can never execute)      |
 | bought, not adopted      | Buying, the ledger executed it    | adopts the stack for the user (Done)        |
 
-The runtime runs with ``PURCHASE_LEASE_SECONDS=1`` and schedules slowed down, so no sweep happens on its own while
-a burst is in flight; after each restart the test fires the sweeper itself (``POST /local/schedules/...``) instead
-of waiting out the bound (lease + one sweeper period: docs in network/purchases/__init__.py).
+The runtime runs with short leases (``PURCHASE_LEASE_SECONDS=3``, and ``WALLET_LEASE_SECONDS=2`` for the coins a
+transaction is built from, after which the chain's answer about a lost digest is final) and its schedules slowed
+down, so no sweep happens on its own while a burst is in flight; after each restart (which outlasts both leases)
+the test fires the sweeper itself (``POST /local/schedules/...``) instead of waiting out the bound (lease + one
+sweeper period: network/purchases/__init__.py).
 """
 
 from __future__ import annotations
@@ -198,7 +200,7 @@ def data_dir(tmp_path: Path) -> Iterator[Path]:
 
 
 def test_killed_purchases_end_done_or_refunded_and_the_books_add_up(data_dir: Path) -> None:
-    env = {"PURCHASE_LEASE_SECONDS": "1"}
+    env = {"PURCHASE_LEASE_SECONDS": "3", "WALLET_LEASE_SECONDS": "2"}
     rt = LocalRuntime(data_dir=data_dir, extra_env=env, schedule_speedup=0.001).start()
     rng = random.Random(20261130)
     hits: Counter[str] = Counter()

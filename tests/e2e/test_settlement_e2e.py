@@ -32,6 +32,7 @@ from nodeplane.chain.transactions import CallSpec, ObjectRef, build_atoma_transa
 from nodeplane.network import items
 from nodeplane.network.settlement import proofs
 from nodeplane.network.usage import usage_digest
+from nodeplane_local.sui_rpc.service import connect
 from tests.support.runtime import LocalRuntime
 
 pytestmark = [pytest.mark.e2e, pytest.mark.xdist_group("settlement_e2e")]
@@ -173,6 +174,9 @@ def report_usage(
 
 class Chain:
     def __init__(self, rt: LocalRuntime) -> None:
+        if rt.sui_rpc:  # the stand-in's ledger, in its own DynamoDB Local under <data-dir>/sui-rpc
+            self.ledger = connect(rt.data_dir)
+            return
         env = rt.info()["env"]
         # the admin address only matters for genesis, which the runtime did
         # the runtime's sampling rate, for the transactions an operator's own daemon sends here
@@ -292,10 +296,11 @@ class Network:
 
 # session scope: under xdist, items of other modules may run between these, and a module fixture would start a
 # second runtime for the rest of them
-@pytest.fixture(scope="session")
-def settlement_runtime() -> Iterator[LocalRuntime]:
+@pytest.fixture(scope="session", params=["ledger", "sui_rpc"])
+def settlement_runtime(request: pytest.FixtureRequest) -> Iterator[LocalRuntime]:
+    """Both modes: the ledger in process, and every function talking GraphQL to a stand-in."""
     env = {"SETTLEMENT_WINDOW_SECONDS": "1", "LEDGER_CROSS_VALIDATION_PERMILLE": "1000"}
-    with LocalRuntime(extra_env=env) as runtime:
+    with LocalRuntime(extra_env=env, sui_rpc=request.param == "sui_rpc") as runtime:
         yield runtime
 
 

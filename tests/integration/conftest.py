@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 
 from tests.support.sshd import fresh_sshd, sshd_server  # noqa: F401  (pytest fixtures)
+from tests.support.sui_rpc import rpc_chain  # noqa: F401  (the Sui GraphQL stand-in fixture)
 
 
 @pytest.fixture

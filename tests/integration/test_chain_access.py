@@ -225,6 +225,40 @@ def test_rejections_say_what_to_fix(env: Env) -> None:
     assert env.chain.transaction(transaction_digest(fresh)) is None  # nothing was applied
 
 
+def test_coin_splits_merges_and_a_gas_only_transaction(env: Env) -> None:
+    from nodeplane.chain.coins import GAS, KeepGas, MergeInto, SplitOff, build_coin_transaction
+
+    kp = Keypair.generate()
+    env.fund(kp, usdc=1_000)
+    usdc_type = coin_type(env.info["usdc_type"])
+
+    def send(*ops: Any) -> Any:
+        gas = env.wallets.gas(kp)
+        tx = build_coin_transaction(sender=kp.address, ops=ops, gas_payment=[gas], gas_price=1000)
+        return env.chain.execute(tx, [kp.sign_transaction(tx)]), gas
+
+    (usdc,) = env.chain.owned_objects(kp.address, usdc_type)
+    res, gas = send(SplitOff(GAS, [5 * 10**9, 5 * 10**9]), SplitOff(usdc.ref, [300, 200]))
+    assert res.ok, res.abort
+    assert sorted(c.balance or 0 for c in res.created(SUI_COIN_TYPE)) == [5 * 10**9] * 2
+    assert sorted(c.balance or 0 for c in res.created(usdc_type)) == [200, 300]
+    assert res.new_ref(usdc.object_id) is not None and [
+        c.balance for c in res.changes if c.object_id == usdc.object_id
+    ] == [500]
+    assert res.new_ref(gas.object_id) == env.wallets.gas(kp)  # the effects carry every new ref
+    coins = env.chain.owned_objects(kp.address, usdc_type)
+    assert sorted(c.balance or 0 for c in coins) == [200, 300, 500]
+    (biggest, *rest) = sorted(coins, key=lambda c: -(c.balance or 0))
+    res, _ = send(MergeInto(biggest.ref, [c.ref for c in rest]))
+    assert res.ok and {c.object_id for c in res.changes if c.kind == "deleted"} == {c.object_id for c in rest}
+    assert [c.balance for c in env.chain.owned_objects(kp.address, usdc_type)] == [1_000]
+    res, gas = send(KeepGas())
+    new_gas = res.new_ref(gas.object_id)
+    assert res.ok and new_gas is not None and new_gas.version > gas.version
+    res, _ = send(SplitOff(GAS, [10**13]))  # more than the coin holds: an execution error, gas charged
+    assert (res.status, res.abort and res.abort.name) == ("failure", "InsufficientCoinBalance")
+
+
 # ---------------------------------------------------------------- events
 
 

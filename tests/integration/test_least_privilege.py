@@ -35,11 +35,16 @@ Grant = tuple[str, str]
 _FIRST_SEAL = "a fresh deployment's first chain call seals nodeplane's own wallet keys (ledger admin, purchaser)"
 _CHAIN = ("kms:GenerateDataKey", "SecretsKey")
 _CATALOGUE = "on a brand-new table the first offers read loads the bundled catalogue (offers.ensure_loaded)"
+_SEED = "a wallet's first transaction records the coins and badges it holds (owned.seed: the ledger's owner index)"
+_OWNED = ("dynamodb:Query", "LedgerTable")
+_GONE = "a record of an object the chain no longer shows in the wallet is dropped (owned.revalidate)"
+_DROP = ("dynamodb:DeleteItem", "NodeplaneTable")
+_RELEASE = "a transaction's leases are taken and given back (owned.lease, owned.release)"
 
 # Calls a function makes on a path its recorded run does not take: function -> {grant: why}
 UNSAMPLED: dict[str, dict[Grant, str]] = {
     **{
-        fn: {_CHAIN: _FIRST_SEAL}
+        fn: {_CHAIN: _FIRST_SEAL, _OWNED: _SEED, _DROP: _GONE, ("dynamodb:UpdateItem", "NodeplaneTable"): _RELEASE}
         for fn in (
             "daemon_attestations",
             "daemon_claim_funds",
@@ -69,6 +74,11 @@ UNSAMPLED: dict[str, dict[Grant, str]] = {
     "schedule_settlement_sweeper": {
         ("dynamodb:UpdateItem", "NodeplaneTable"): "marks stalled settlements requeued, fails those past deadline",
         ("sqs:SendMessage", "SettlementQueue"): "re-enqueues stalled settlements",
+    },
+    "schedule_purchase_sweeper": {_DROP: _GONE},
+    "schedule_coin_pool": {
+        _CHAIN: _FIRST_SEAL,
+        ("dynamodb:DeleteItem", "NodeplaneTable"): "a merge drops the records of the coins it consumed",
     },
     "schedule_chain_events_poller": {
         _CHAIN: _FIRST_SEAL,
@@ -103,34 +113,44 @@ def _settlement_job(world: Any) -> dict[str, Any]:
     return sqs_event([{"kind": "settle", "stack_small_id": STACK_CLAIMED}])
 
 
-def _stale_purchase(world: Any) -> dict[str, Any]:
-    """A purchase whose request died after the chain bought its stack, past its lease: the sweeper adopts it (its
-    refund path writes the same items with the same actions)."""
+class _Killed(BaseException):
+    """The purchasing request dies between recording its digest and sending the transaction."""
+
+
+def _stale_purchases(world: Any) -> dict[str, Any]:
+    """Two purchases whose requests died, past their leases: one after the chain bought its stack (the sweeper adopts
+    it), one before its transaction was sent (the sweeper fences the digest and refunds it)."""
+    import contextlib
+
     from nodeplane import clock
     from nodeplane.network import chainops
     from nodeplane.network.purchases import intents, saga
     from nodeplane.settings import settings
     from nodeplane_local import samples
 
-    order = intents.Order(samples.TENANT, 1, samples.PRICE, 1_000_000, samples.PRICE, "least-privilege", 1)
-    saga.begin(order)
+    for request, dies in (("bought", False), ("never-sent", True)):
+        order = intents.Order(samples.TENANT, 1, samples.PRICE, 1_000_000, samples.PRICE, request, 1)
+        saga.begin(order)
 
-    def record(digest: str) -> None:
-        saga.transact(
-            [
-                intents.to_buying(order.user, order.intent_id, digest, None),
-                intents.claim_digest(digest, order.intent_id),
-            ]
-        )
+        def record(digest: str, order: intents.Order = order, dies: bool = dies) -> None:
+            saga.transact(
+                [
+                    intents.to_buying(order.user, order.intent_id, digest, None),
+                    intents.claim_digest(digest, order.intent_id),
+                ]
+            )
+            if dies:
+                raise _Killed
 
-    outcome = chainops.ops().buy_stack(
-        task_small_id=1,
-        num_compute_units=1_000_000,
-        price_cap=samples.PRICE,
-        purchase_id=order.intent_id,
-        before_submit=record,
-    )
-    assert outcome.ok, outcome.error
+        with contextlib.suppress(_Killed):
+            outcome = chainops.ops().buy_stack(
+                task_small_id=1,
+                num_compute_units=1_000_000,
+                price_cap=samples.PRICE,
+                purchase_id=order.intent_id,
+                before_submit=record,
+            )
+            assert outcome.ok, outcome.error
     clock.advance(settings().purchase_lease_seconds + 1)
     world._fresh_chain()  # the sweeper's container builds its own chain client
     return schedule_event()
@@ -141,9 +161,10 @@ EVENTS: dict[str, Callable[[Any], dict[str, Any]]] = {
     "queue_discovery_worker": _pending_node,
     "queue_settlement_worker": _settlement_job,
     "schedule_chain_events_poller": lambda world: schedule_event(),
+    "schedule_coin_pool": lambda world: schedule_event(),
     "schedule_discovery_sweeper": lambda world: schedule_event(),
     "schedule_locks_sweeper": lambda world: schedule_event(),
-    "schedule_purchase_sweeper": _stale_purchase,
+    "schedule_purchase_sweeper": _stale_purchases,
     "schedule_offers_refresh": lambda world: schedule_event(),
     "schedule_settlement_sweeper": lambda world: schedule_event(),
 }

@@ -20,7 +20,7 @@ import pytest
 
 from nodeplane import store
 from nodeplane.chain.keys import Keypair
-from nodeplane.network import balances, chain_events, chain_impl, chainops, daemon, operators
+from nodeplane.network import balances, chain_events, chain_impl, chainops, coin_pool, daemon, operators
 from nodeplane.network.purchases.intents import DONE
 from nodeplane.settings import settings
 from tests.support.money import Books, scan
@@ -47,6 +47,7 @@ def ledger(aws_env: dict[str, Any]) -> Iterator[Any]:
     node = daemon.register_node("operator")["node_small_id"]
     daemon.publish_public_key("operator", node, base64.b64encode(bytes(range(32))).decode(), 0)
     daemon.subscribe("operator", 1, PRICE, node, update=False)
+    coin_pool.maintain(ops, "purchaser")  # what the coin-pool schedule keeps: a coin per purchase in flight
     yield ops
     chainops.use(None)
     chain_impl.default_ops.cache_clear()
@@ -118,5 +119,5 @@ def test_a_200_lock_burst_with_balances_for_some_users(ledger):
     done = [i for i in book.intents if i["state"] == DONE]
     assert len(done) == len(owners) == len(created(ledger))
     assert done, book.states()
-    # a funded user left without a stack (its purchase lost the ledger's coin races and was refunded) has it all back
+    # a funded user left without a stack (its purchase found no free coin in time and was refunded) has it all back
     assert all(balances.balance(u) == PRICE for u in funded - set(owners))

@@ -118,10 +118,10 @@ def test_signed_address_registration_for_each_scheme(ledger, scheme):
 
 
 def test_the_ledger_refuses_a_transaction_signed_by_someone_else(ledger):
-    from nodeplane.chain.ledger import TransactionRejected
     from nodeplane.chain.transactions import CallSpec
+    from nodeplane.network.chain_tx import ChainFailure, Needs
 
-    key, _ = operator_with_node()
+    key, node = operator_with_node()
     thief = Keypair.generate("ed25519")
 
     class Forger:
@@ -131,6 +131,8 @@ def test_the_ledger_refuses_a_transaction_signed_by_someone_else(ledger):
         def sign_transaction(tx: bytes) -> str:
             return thief.sign_transaction(tx)
 
-    with pytest.raises(RuntimeError, match="rejected"):
-        ledger.submit(Forger(), [CallSpec("register_node_entry")], attempts=1)
-    assert TransactionRejected
+    with pytest.raises(ChainFailure, match="refused"):
+        ledger._atoma(Forger(), Needs(serialise=True), lambda i: [CallSpec("register_node_entry")])
+    # nothing was applied, and the operator's coins and badge are free for its next transaction
+    again = daemon("daemon_node_register", "POST", "/daemon/nodes/register")
+    assert again.status == 200 and again.body["node_small_id"] == node + 1, again.body

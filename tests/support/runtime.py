@@ -46,6 +46,7 @@ class LocalRuntime:
         template: Path | str = ROOT / "template.yaml",
         schedule_speedup: float = 1.0,
         extra_env: dict[str, str] | None = None,
+        sui_rpc: bool = False,
         log_format: str = "text",
     ) -> None:
         self.port = port or free_port()
@@ -54,6 +55,7 @@ class LocalRuntime:
         self.template = Path(template).resolve()
         self.schedule_speedup = schedule_speedup
         self.extra_env = extra_env or {}
+        self.sui_rpc = sui_rpc  # every function against a Sui GraphQL stand-in instead of the in-process ledger
         self.log_format = log_format
         self.base_url = f"http://127.0.0.1:{self.port}"
         self.process: subprocess.Popen[bytes] | None = None
@@ -76,6 +78,7 @@ class LocalRuntime:
             str(self.template),
             "--schedule-speedup",
             str(self.schedule_speedup),
+            *(["--sui-rpc"] if self.sui_rpc else []),
             "--log-format",
             self.log_format,
         ]
@@ -155,3 +158,10 @@ def local_runtime() -> Iterator[LocalRuntime]:
 def runtime(local_runtime: LocalRuntime) -> LocalRuntime:
     """The name the e2e tests use for `local_runtime`."""
     return local_runtime
+
+
+@pytest.fixture(scope="session")
+def sui_rpc_runtime() -> Iterator[LocalRuntime]:
+    """The repository's template with every function talking to a Sui GraphQL stand-in (`run --sui-rpc`)."""
+    with LocalRuntime(sui_rpc=True) as runtime:
+        yield runtime

@@ -53,3 +53,33 @@ def test_jwt_issuer_and_audience_are_settings(monkeypatch: pytest.MonkeyPatch, f
     monkeypatch.setenv("JWT_AUDIENCE", "nodeplane")
     assert settings.settings().jwt_issuer == "https://issuer.example/"
     assert settings.settings().jwt_audience == "nodeplane"
+
+
+CHAIN_PARAMETERS = {
+    "SuiRpcUrl": ("SUI_RPC_URL", "sui_rpc_url", "https://graphql.testnet.sui.io/graphql"),
+    "SuiNetwork": ("SUI_NETWORK", "sui_network", "testnet"),
+    "AtomaPackageId": ("ATOMA_PACKAGE_ID", "atoma_package_id", "0x" + "ab" * 32),
+    "AtomaDbObjectId": ("ATOMA_DB_OBJECT_ID", "atoma_db_object_id", "0x" + "cd" * 32),
+    "AtomaDbInitialSharedVersion": ("ATOMA_DB_INITIAL_SHARED_VERSION", "atoma_db_initial_shared_version", "4096"),
+    "UsdcCoinType": ("USDC_COIN_TYPE", "usdc_coin_type", "0x" + "ef" * 32 + "::usdc::USDC"),
+    "SuiFaucetUrl": ("SUI_FAUCET_URL", "sui_faucet_url", ""),
+}
+
+
+def test_the_networks_parameters_reach_every_function_as_settings(
+    monkeypatch: pytest.MonkeyPatch, fresh_settings: None
+) -> None:
+    from nodeplane_local.template import load_yaml, parse_template
+
+    root = LAYER.parents[2]
+    raw = load_yaml((root / "template.yaml").read_text())
+    template = parse_template(root / "template.yaml")
+    for parameter, (variable, _field, value) in CHAIN_PARAMETERS.items():
+        # a plain String: a value or an SSM reference ({{resolve:ssm:...}}) is passed on as it is
+        assert raw["Parameters"][parameter]["Type"] == "String" and "AllowedPattern" not in raw["Parameters"][parameter]
+        for fn in template.functions.values():
+            assert fn.environment[variable] == {"Ref": parameter}, fn.logical_id
+        monkeypatch.setenv(variable, value)
+    config = settings.settings()
+    for _variable, field, value in CHAIN_PARAMETERS.values():
+        assert getattr(config, field) == (int(value) if field.endswith("version") else value)

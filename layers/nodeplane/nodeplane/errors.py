@@ -49,6 +49,18 @@ class Unavailable(DomainError):
     status, title, code = 503, "Service Unavailable", "SERVICE_UNAVAILABLE"
 
 
+class ChainUnavailable(Unavailable):
+    """The Sui network could not be reached or did not answer in time: nothing was charged or half-written.
+
+    ``digest`` names a transaction that was submitted without an answer: it is looked up by that digest, never
+    submitted again.
+    """
+
+    def __init__(self, detail: str, digest: str | None = None) -> None:
+        super().__init__(detail)
+        self.digest = digest
+
+
 class Retry(DomainError):
     """A transient conflict the caller should simply retry (e.g. a purchase in flight)."""
 

@@ -32,17 +32,33 @@ class Settings:
     # How long a started chain call may stay unanswered before its outcome is reconciled.
     settlement_step_lease_seconds: int = 120
     # How long a stack purchase belongs to the request that started it; then the purchase sweeper finishes or
-    # refunds it. Longer than any purchasing function's timeout (tests/unit/test_purchase_settings.py).
-    purchase_lease_seconds: int = 60
+    # refunds it. Longer than any purchasing function's timeout plus the lease on the coins its transaction spends
+    # (tests/unit/test_purchase_bounds.py).
+    purchase_lease_seconds: int = 90
+    # How long a transaction being built holds the owned objects (coins, badges) of nodeplane's wallets: longer than
+    # a Lambda's timeout plus the RPC's read timeout, so a lease outlives whoever took it (network/owned.py).
+    wallet_lease_seconds: int = 60
     max_body_bytes: int = 256 * 1024
     # "allow": SSH discovery may connect to loopback, link-local and private addresses (pool/targets.py).
     ssh_private_targets: str = "refuse"
     # User JWTs on routes outside the HttpApi authorizer are checked against these (api/auth.py); no issuer, no JWTs.
     jwt_issuer: str = ""
     jwt_audience: str = ""
+    # A Sui GraphQL RPC; empty means the local ledger in process. The rest names Atoma's deployment on it.
     sui_rpc_url: str = ""
+    sui_network: str = ""  # a name for the network (mainnet, testnet, localnet): nodeplane's wallets are per network
     atoma_package_id: str = ""
     atoma_db_object_id: str = ""
+    atoma_db_initial_shared_version: int = 0  # 0: read from the chain once per container
+    usdc_coin_type: str = ""  # <package>::usdc::USDC (or the whole 0x2::coin::Coin<…>)
+    # Development networks only: a faucet that tops up nodeplane's wallets (nodeplane-local sui-rpc's /dev/faucet).
+    sui_faucet_url: str = ""
+    sui_rpc_connect_timeout: int = 3
+    # Below the Lambda timeout, so a submission without an answer is still looked up by its digest in time.
+    sui_rpc_read_timeout: int = 8
+    # The coin pool of nodeplane's wallets (schedule_coin_pool): coins kept, and the SUI each gas coin gets.
+    coin_pool_size: int = 20
+    coin_pool_gas_mist: int = 500_000_000
     # The local ledger's chance (in 1/1000) that try_settle samples attestation nodes; db.move starts at 10.
     ledger_cross_validation_permille: int = 10
     # CloudWatch namespace of nodeplane's own metrics (nodeplane.metrics)
@@ -65,13 +81,22 @@ _ENV = {
     "dispute_resolution_seconds": "DISPUTE_RESOLUTION_SECONDS",
     "settlement_step_lease_seconds": "SETTLEMENT_STEP_LEASE_SECONDS",
     "purchase_lease_seconds": "PURCHASE_LEASE_SECONDS",
+    "wallet_lease_seconds": "WALLET_LEASE_SECONDS",
     "max_body_bytes": "MAX_BODY_BYTES",
     "ssh_private_targets": "SSH_PRIVATE_TARGETS",
     "jwt_issuer": "JWT_ISSUER",
     "jwt_audience": "JWT_AUDIENCE",
     "sui_rpc_url": "SUI_RPC_URL",
+    "sui_network": "SUI_NETWORK",
     "atoma_package_id": "ATOMA_PACKAGE_ID",
     "atoma_db_object_id": "ATOMA_DB_OBJECT_ID",
+    "atoma_db_initial_shared_version": "ATOMA_DB_INITIAL_SHARED_VERSION",
+    "usdc_coin_type": "USDC_COIN_TYPE",
+    "sui_faucet_url": "SUI_FAUCET_URL",
+    "sui_rpc_connect_timeout": "SUI_RPC_CONNECT_TIMEOUT",
+    "sui_rpc_read_timeout": "SUI_RPC_READ_TIMEOUT",
+    "coin_pool_size": "COIN_POOL_SIZE",
+    "coin_pool_gas_mist": "COIN_POOL_GAS_MIST",
     "ledger_cross_validation_permille": "LEDGER_CROSS_VALIDATION_PERMILLE",
     "metrics_namespace": "METRICS_NAMESPACE",
 }

@@ -23,7 +23,9 @@ def cmd_serve(args: argparse.Namespace) -> int:
     data_dir = Path(args.data_dir).resolve()
     print(f"nodeplane-local: starting the Sui GraphQL stand-in (data in {data_dir}/sui-rpc)…", file=sys.stderr)
     try:
-        stand_in = StandIn.start(data_dir, port=args.port, host=args.host)
+        stand_in = StandIn.start(
+            data_dir, port=args.port, host=args.host, cross_validation_permille=args.cross_validation_permille
+        )
     except StandInError as exc:
         print(f"nodeplane-local: {exc}", file=sys.stderr)
         return 1
@@ -65,6 +67,8 @@ def cmd_admin(args: argparse.Namespace) -> int:
         out = {"address": args.address, "coins": [r.object_id for r in refs]}
     elif args.admin_command == "advance-epoch":
         out = {"epoch": ledger.advance_epoch(args.epochs)}
+    elif args.admin_command == "grant-admin":
+        out = {"admin": args.address, "admin_badge": ledger.grant_admin(args.address)}
     else:
         out = read_state(data_dir) or {}
     print(json.dumps(out, indent=2))
@@ -77,6 +81,9 @@ def add_commands(sub: Any, default_data_dir: str) -> None:
     serve.add_argument("--port", type=int, default=DEFAULT_PORT)
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--data-dir", default=default_data_dir, help="the ledger lives in <data-dir>/sui-rpc")
+    serve.add_argument(
+        "--cross-validation-permille", type=int, help="chance in 1/1000 that a settlement samples attesters (10)"
+    )
     serve.set_defaults(func=cmd_serve)
 
     admin = sub.add_parser("sui-rpc-admin", help="faucet, epoch and parameters of a running `sui-rpc`")
@@ -88,5 +95,9 @@ def add_commands(sub: Any, default_data_dir: str) -> None:
     faucet.add_argument("--usdc", type=int, default=0, help="USDC units")
     epoch = commands.add_parser("advance-epoch", help="move the ledger's epoch on (dispute windows close)")
     epoch.add_argument("--epochs", type=int, default=1)
+    grant = commands.add_parser(
+        "grant-admin", help="hand the AtomaManagerBadge (the ledger's admin role) to an address"
+    )
+    grant.add_argument("--address", required=True)
     commands.add_parser("info", help="print the stand-in's URL and network parameters as JSON")
     admin.set_defaults(func=cmd_admin)

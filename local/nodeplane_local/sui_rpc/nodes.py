@@ -178,7 +178,8 @@ def change_node(change: ObjectChange, backend: Backend) -> Node:
             return backend.current_fields(ref.object_id, ref.version)
 
         owner_node = owner(change.owner_kind, change.owner, change.initial_shared_version, backend)
-        output = _object_fields(ref.object_id, ref.version, ref.digest, owner_node, change.type, current)
+        fields = change.fields or current  # the ledger records an object's fields with the transaction
+        output = _object_fields(ref.object_id, ref.version, ref.digest, owner_node, change.type, fields)
     return {
         "address": change.object_id,
         "idCreated": change.kind == "created",

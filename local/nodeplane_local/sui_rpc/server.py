@@ -34,6 +34,7 @@ from graphql.language.ast import IntValueNode, ValueNode
 
 from nodeplane.chain.ledger import LocalLedger
 from nodeplane.chain.signatures import normalize_address
+from nodeplane_local.sui_rpc import dev
 from nodeplane_local.sui_rpc.resolvers import Backend, Root
 
 log = logging.getLogger("nodeplane.sui_rpc")
@@ -159,7 +160,28 @@ class _Handler(BaseHTTPRequestHandler):
         self.end_headers()
         self.wfile.write(raw)
 
+    def _dev(self, method: str) -> bool:
+        """The development routes (sui_rpc/dev.py); False when the path is not one."""
+        path = self.path.split("?")[0].rstrip("/")
+        if not path.startswith("/dev/"):
+            return False
+        length = int(self.headers.get("Content-Length") or "0")
+        raw = self.rfile.read(length) if length else b""
+        try:
+            payload = json.loads(raw) if raw else {}
+        except ValueError:
+            payload = None
+        try:
+            status, body = dev.handle(self.server.root.backend.ledger, self.server.url, method, path, payload)
+        except Exception:
+            log.exception("development request failed")
+            status, body = 500, {"error": "internal error"}
+        self._send(status, body)
+        return True
+
     def do_GET(self) -> None:
+        if self._dev("GET"):
+            return
         if self.path.rstrip("/") == "/graphql/health":
             self._send(200, "OK")
         elif self.path.split("?")[0].rstrip("/") == "/graphql":
@@ -168,6 +190,8 @@ class _Handler(BaseHTTPRequestHandler):
             self._send(404, "Not found")
 
     def do_POST(self) -> None:
+        if self._dev("POST"):
+            return
         if self.path.split("?")[0].rstrip("/") != "/graphql":
             self._send(404, "Not found")
             return

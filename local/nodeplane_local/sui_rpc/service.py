@@ -91,7 +91,9 @@ class StandIn:
     state: dict[str, Any]
 
     @classmethod
-    def start(cls, data_dir: Path, *, port: int = 0, host: str = "127.0.0.1") -> StandIn:
+    def start(
+        cls, data_dir: Path, *, port: int = 0, host: str = "127.0.0.1", cross_validation_permille: int | None = None
+    ) -> StandIn:
         if read_state(data_dir) is not None:
             # two DynamoDB Local processes on one -dbPath would corrupt each other's files
             raise StandInError(f"a Sui GraphQL stand-in already serves from {data_dir}")
@@ -100,7 +102,12 @@ class StandIn:
         try:
             ddb = client("dynamodb", engine.url)
             _ensure_table(ddb)
-            ledger = LocalLedger(ddb, TABLE, admin_address=admin.address)
+            extra = (
+                {}
+                if cross_validation_permille is None
+                else {"cross_validation_probability_permille": cross_validation_permille}
+            )
+            ledger = LocalLedger(ddb, TABLE, admin_address=admin.address, **extra)
             info = ledger.genesis()
             server = SuiGraphQLServer(ledger, host=host, port=port).start()
         except Exception:

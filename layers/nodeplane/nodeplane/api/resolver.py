@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
-from typing import Any
+import threading
+from collections.abc import Callable, Mapping
+from typing import Any, cast
 
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
 from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
+from aws_lambda_powertools.utilities.data_classes import APIGatewayProxyEventV2
 
 from nodeplane import freeze_heap
 from nodeplane.api import access, bodies
@@ -17,6 +19,50 @@ from nodeplane.invocation import Entry
 from nodeplane.settings import settings
 
 logger = logging.getLogger("nodeplane.api")
+
+
+class _Request(threading.local):
+    event: APIGatewayProxyEventV2 | None = None
+    context: Any = None
+
+
+class Resolver(APIGatewayHttpResolver):
+    """Powertools keeps the request being resolved on its shared ``BaseRouter`` class; here each thread keeps its own.
+
+    A Lambda container serves one request at a time, but the local runtime serves the warm containers of every
+    function on threads of one process: without this, one request could route, validate or read the caller of
+    another (tests/unit/test_resolver_threads.py).
+    """
+
+    _request = _Request()
+
+    @property  # type: ignore[override]  # BaseRouter and APIGatewayHttpResolver annotate it differently
+    def current_event(self) -> APIGatewayProxyEventV2:
+        event = self._request.event
+        assert event is not None, "no request is being resolved on this thread"
+        return event
+
+    @current_event.setter
+    def current_event(self, event: APIGatewayProxyEventV2) -> None:
+        self._request.event = event
+
+    @property
+    def lambda_context(self) -> Any:
+        return self._request.context
+
+    @lambda_context.setter
+    def lambda_context(self, context: Any) -> None:
+        self._request.context = context
+
+    def resolve(self, event: Mapping[str, Any], context: Any) -> dict[str, Any]:
+        outer = self._request.event, self._request.context  # a request resolved inside another one (tests)
+        # as Powertools builds it (with the resolver's JSON deserializer), kept for this thread alone
+        self._request.event = cast(APIGatewayProxyEventV2, self._to_proxy_event(dict(event)))
+        self._request.context = context
+        try:
+            return super().resolve(event, context)
+        finally:
+            self._request.event, self._request.context = outer
 
 
 def _describe(errors: list[dict[str, Any]]) -> tuple[int, str]:
@@ -31,11 +77,9 @@ def _describe(errors: list[dict[str, Any]]) -> tuple[int, str]:
     return 422, "; ".join(parts)
 
 
-def http_resolver(envelope: Envelope = "problem") -> APIGatewayHttpResolver:
+def http_resolver(envelope: Envelope = "problem") -> Resolver:
     """A resolver with request validation, bounded bodies and every error in ``envelope``."""
-    app = APIGatewayHttpResolver(
-        enable_validation=True, response_validation_error_http_code=500, json_body_deserializer=bodies.loads
-    )
+    app = Resolver(enable_validation=True, response_validation_error_http_code=500, json_body_deserializer=bodies.loads)
     app.context["envelope"] = envelope
 
     @app.exception_handler(DomainError)

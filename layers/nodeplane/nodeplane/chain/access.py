@@ -175,6 +175,13 @@ class ObjectChange:
     owner_kind: OwnerKind | None = None
     owner: str | None = None
     initial_shared_version: int | None = None  # for a shared object
+    fields: dict[str, JsonValue] = field(default_factory=dict)  # its Move fields after the transaction, if known
+
+    @property
+    def balance(self) -> int | None:
+        """A coin's balance after the transaction, None when not a coin or not reported."""
+        value = self.fields.get("balance")
+        return int(value) if isinstance(value, str | int) and not isinstance(value, bool) else None
 
 
 class EventId(TypedDict):

@@ -78,6 +78,9 @@ ABORT_NAMES: Final[frozenset[str]] = frozenset(
         "ETaskDeprecated",
         "ETaskNotFound",
         "ETooManyComputedUnits",
+        # Sui's own execution errors of the coin commands (SplitCoins, MergeCoins, TransferObjects)
+        "InsufficientCoinBalance",
+        "UnusedValueWithoutDrop",
     }
 )
 

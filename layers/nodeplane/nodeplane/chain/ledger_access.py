@@ -82,15 +82,17 @@ def to_executed(result: TxResult) -> ExecutedTransaction:
     changes = []
     for c in result.changed:
         kind, owner = _owner_kind(c["owner"])
+        deleted = c["kind"] == "deleted"
         changes.append(
             ObjectChange(
                 object_id=c["object_id"],
                 kind=c["kind"],
-                ref=ObjectRef(c["object_id"], c["version"], c["digest"]),
+                ref=None if deleted else ObjectRef(c["object_id"], c["version"], c["digest"]),
                 type=normalize_type(c["type"]),
-                owner_kind=kind,
-                owner=owner,
+                owner_kind=None if deleted else kind,
+                owner=None if deleted else owner,
                 initial_shared_version=c.get("initial_shared_version"),
+                fields=move_fields(c) if "fields" in c else {},
             )
         )
     return ExecutedTransaction(

@@ -83,12 +83,37 @@ class MoveCall:
     arguments: tuple[Any, ...] = ()  # python values for pure inputs, ObjectRef / SharedObject for objects
 
 
+# A coin argument: "gas" (the gas coin), an owned coin, or ("result", command, index) of a split.
+CoinArg = str | ObjectRef | tuple[str, int, int]
+
+
+@dataclass(frozen=True)
+class CoinCommand:
+    """SplitCoins (``kind`` "split": ``coin`` → new coins of ``amounts``), MergeCoins ("merge": ``sources`` into
+    ``coin``) or TransferObjects ("transfer": ``sources`` to ``recipient``)."""
+
+    kind: str
+    coin: CoinArg | None = None
+    amounts: tuple[int, ...] = ()
+    sources: tuple[CoinArg, ...] = ()
+    recipient: str | None = None
+
+
 @dataclass(frozen=True)
 class DecodedTransaction:
     sender: str
     gas: GasData
     calls: list[MoveCall] = field(default_factory=list)
     expiration_epoch: int | None = None
+    coin_commands: list[CoinCommand] = field(default_factory=list)
+
+    def owned_inputs(self) -> list[ObjectRef]:
+        """Every owned object the transaction names (gas first): what it locks on Sui."""
+        refs = list(self.gas.payment)
+        refs += [a for c in self.calls for a in c.arguments if isinstance(a, ObjectRef)]
+        for command in self.coin_commands:
+            refs += [a for a in (command.coin, *command.sources) if isinstance(a, ObjectRef)]
+        return refs
 
 
 # ---------------------------------------------------------------- pure BCS encoding
@@ -267,13 +292,20 @@ def decode_move_call(
         else:
             raise TransactionError(f"unsupported call argument kind {kind}")
     raw_calls = []
+    coin_commands: list[CoinCommand] = []
     for _ in range(r.uleb()):
-        if r.byte() != 0:
-            raise TransactionError("only MoveCall commands are supported")
+        kind = r.byte()
+        if kind in (1, 2, 3):
+            coin_commands.append(_coin_command(kind, r, inputs))
+            continue
+        if kind != 0:
+            raise TransactionError("only MoveCall and coin (split, merge, transfer) commands are supported")
         package, mod, function = r.address(), r.string(), r.string()
         types = tuple(_type_tag(r) for _ in range(r.uleb()))
         args = [_argument(r) for _ in range(r.uleb())]
         raw_calls.append((package, mod, function, types, args))
+    if raw_calls and coin_commands:
+        raise TransactionError("a transaction either calls atoma::db or moves coins, not both")
     sender = r.address()
     payment = tuple(_object_ref(r) for _ in range(r.uleb()))
     gas = GasData(payment, r.address(), r.u64(), r.u64())
@@ -298,7 +330,43 @@ def decode_move_call(
                 raise TransactionError(f"{function}: argument of type {tname} has the wrong input kind")
             values.append(ivalue if ikind == "object" else decode_pure(tname, ivalue))
         calls.append(MoveCall(package, mod, function, types, tuple(values)))
-    return DecodedTransaction(sender=sender, gas=gas, calls=calls, expiration_epoch=expiration)
+    return DecodedTransaction(
+        sender=sender, gas=gas, calls=calls, expiration_epoch=expiration, coin_commands=coin_commands
+    )
+
+
+def _coin_arg(r: _Reader, inputs: list[tuple[str, Any]]) -> CoinArg:
+    kind = r.byte()
+    if kind == 0:
+        return "gas"
+    if kind == 1:
+        index = r.u16()
+        if index >= len(inputs) or inputs[index][0] != "object" or not isinstance(inputs[index][1], ObjectRef):
+            raise TransactionError("a coin argument must be the gas coin, an owned object or a split's result")
+        return inputs[index][1]
+    if kind == 3:
+        return ("result", r.u16(), r.u16())
+    raise TransactionError(f"unsupported coin argument kind {kind}")
+
+
+def _pure_input(r: _Reader, inputs: list[tuple[str, Any]], type_name: str) -> Any:
+    if r.byte() != 1:
+        raise TransactionError("coin amounts and recipients must be transaction inputs")
+    index = r.u16()
+    if index >= len(inputs) or inputs[index][0] != "pure":
+        raise TransactionError(f"expected a pure {type_name} input")
+    return decode_pure(type_name, inputs[index][1])
+
+
+def _coin_command(kind: int, r: _Reader, inputs: list[tuple[str, Any]]) -> CoinCommand:
+    if kind == 1:  # TransferObjects(vector<Argument>, Argument)
+        objects = tuple(_coin_arg(r, inputs) for _ in range(r.uleb()))
+        return CoinCommand("transfer", sources=objects, recipient=_pure_input(r, inputs, "address"))
+    coin = _coin_arg(r, inputs)
+    if kind == 2:  # SplitCoins(Argument, vector<Argument>)
+        amounts = tuple(int(_pure_input(r, inputs, "u64")) for _ in range(r.uleb()))
+        return CoinCommand("split", coin=coin, amounts=amounts)
+    return CoinCommand("merge", coin=coin, sources=tuple(_coin_arg(r, inputs) for _ in range(r.uleb())))
 
 
 # ---------------------------------------------------------------- building
@@ -359,7 +427,7 @@ def build_atoma_transaction(
     return _transaction_data(package, sender, plan, list(gas_payment), gas_price, gas_budget)
 
 
-def _encode_object_ref(ref: ObjectRef) -> bytes:
+def encode_object_ref(ref: ObjectRef) -> bytes:
     digest = b58decode(ref.digest)
     return (
         bytes.fromhex(normalize_address(ref.object_id)[2:])
@@ -409,7 +477,7 @@ def _transaction_data(
                     + (b"\x01" if value.mutable else b"\x00")
                 )
             else:
-                call_arg = b"\x01\x00" + _encode_object_ref(value)
+                call_arg = b"\x01\x00" + encode_object_ref(value)
             arguments += b"\x01" + input_index(call_arg).to_bytes(2, "little")  # Argument::Input(u16)
         commands.append(
             b"\x00"  # Command::MoveCall
@@ -420,6 +488,18 @@ def _transaction_data(
             + uleb128(len(args))
             + arguments
         )
+    return wrap_programmable(inputs, commands, sender, gas_payment, gas_price, gas_budget)
+
+
+def wrap_programmable(
+    inputs: Sequence[bytes],
+    commands: Sequence[bytes],
+    sender: str,
+    gas_payment: Sequence[ObjectRef],
+    gas_price: int,
+    gas_budget: int,
+) -> bytes:
+    """TransactionData::V1 of one programmable transaction from encoded CallArgs and Commands."""
     owner = bytes.fromhex(normalize_address(sender)[2:])
     return (
         b"\x00\x00"  # TransactionData::V1, TransactionKind::ProgrammableTransaction
@@ -429,7 +509,7 @@ def _transaction_data(
         + b"".join(commands)
         + owner
         + uleb128(len(gas_payment))
-        + b"".join(_encode_object_ref(ref) for ref in gas_payment)
+        + b"".join(encode_object_ref(ref) for ref in gas_payment)
         + owner  # the sender pays its own gas
         + gas_price.to_bytes(8, "little")
         + gas_budget.to_bytes(8, "little")

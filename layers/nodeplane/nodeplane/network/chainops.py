@@ -1,8 +1,8 @@
 """The chain operations the network domain needs, behind one port.
 
-The domain (locks, settlement, the operator API) calls these; the production implementation builds,
-signs and submits real Sui transactions through ``nodeplane.chain`` (pysui against a Sui RPC, or the
-local ledger when none is configured). Tests may install a fake with :func:`use`.
+The domain (locks, settlement, the operator API) calls these; the production implementation
+(network/chain_impl.py) builds, signs and submits real Sui transactions over the chain-access port (a Sui GraphQL
+RPC, or the local ledger when none is configured). Tests may install a fake with :func:`use`.
 """
 
 from __future__ import annotations
@@ -55,6 +55,8 @@ class GasOptions:
 
 
 # Called with a transaction's digest once it is signed and before it is submitted; if it raises, nothing is sent.
+# It is called again with a new digest when the network refused an attempt (which can then never execute) and the
+# transaction is rebuilt from fresh object versions: the last digest is the one that may execute.
 BeforeSubmit = Callable[[str], None]
 
 

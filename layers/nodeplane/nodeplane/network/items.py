@@ -23,6 +23,9 @@ Chain state projected from chain events, and what nodeplane keeps beside it:
 | operator key         | OPKEY#<sui address>      | KEY                | operators.import_key (sealed keystore)    |
 | nodeplane wallet     | CHAINKEY#<purpose>       | KEY                | operators.wallet (sealed keystore)        |
 | USDC balance         | BALANCE#<user>           | USDC               | balances                                  |
+| owned object         | OWNED#<sui address>      | <KIND>#<object id> | owned: a coin or badge a wallet spends    |
+| wallet lease         | OWNED#<sui address>      | LEASE              | owned: one operator transaction at a time |
+| submitted tx         | CHAINTX#<tx digest>      | TX                 | owned: its owned inputs (lookup, fencing) |
 
 The indexes (each sparse: an item is in one only while the attributes are set):
 
@@ -210,3 +213,22 @@ def purchase_due_sk(due: float, intent_id: str) -> str:
 def purchase_due_until(at: float) -> str:
     """The upper bound of the purchase-intent sort keys due at or before ``at``."""
     return f"{int(at):012d}~"
+
+
+# --- owned objects of the wallets nodeplane signs for -------------------------------------------------------------
+
+
+def owned_pk(address: str) -> str:
+    return f"OWNED#{address}"
+
+
+def owned_sk(kind: str, object_id: str) -> str:
+    """``kind``: GAS (SUI coin), USDC (payment coin), BADGE (NodeBadge), ADMIN (AtomaManagerBadge)."""
+    return f"{kind}#{object_id}"
+
+
+WALLET_LEASE = "LEASE"
+
+
+def chain_tx_pk(digest: str) -> str:
+    return f"CHAINTX#{digest}"

@@ -12,9 +12,8 @@ import base64
 from typing import Any
 
 from nodeplane import clock, store
+from nodeplane.chain.contract import COMPUTE_UNITS_PER_STACK, CONFIDENTIAL
 from nodeplane.network import items
-
-CONFIDENTIAL = 1  # security levels: 0 none, 1 ConfidentialCompute, 2 SamplingConsensus
 
 
 def small(value: Any) -> int:
@@ -58,7 +57,7 @@ def _sub_ops(data: dict[str, Any]) -> list[store.Op]:
     price = small(data["price_per_one_million_compute_units"])
     values = {
         ":price": price,
-        ":max": small(data.get("max_num_compute_units", 1_000_000)),
+        ":max": small(data.get("max_num_compute_units", COMPUTE_UNITS_PER_STACK)),
         ":valid": True,
         ":task": task,
         ":node": node,

@@ -163,7 +163,7 @@ def object_change(node: dict[str, Any]) -> ObjectChange:
         return ObjectChange(object_id, "deleted" if not out else kind, None)
     owner_kind, address, shared_version = owner(out.get("owner"))
     ref = ObjectRef(object_id, int(out["version"]), str(out["digest"]))
-    return ObjectChange(object_id, kind, ref, _type(out), owner_kind, address, shared_version)
+    return ObjectChange(object_id, kind, ref, _type(out), owner_kind, address, shared_version, _fields(out))
 
 
 def abort(effects: dict[str, Any]) -> MoveAbortInfo | None:

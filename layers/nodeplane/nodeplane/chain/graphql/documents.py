@@ -42,7 +42,7 @@ fragment ChangeFields on ObjectChangeConnection {
       version
       digest
       owner { ...OwnerFields }
-      asMoveObject { contents { type { repr } } }
+      asMoveObject { contents { type { repr } json } }
     }
   }
 }

@@ -6,7 +6,7 @@ import random
 from typing import Any
 
 from nodeplane.chain.contract import coin_type
-from nodeplane.chain.ledger.store import View, create_object, object_key, save_object
+from nodeplane.chain.ledger.store import View, create_object, object_key, owner_key, save_object
 from nodeplane.chain.signatures import blake2b256, normalize_address
 from nodeplane.chain.transactions import DecodedTransaction, ObjectRef
 
@@ -44,6 +44,7 @@ class Ctx:
         self.view, self.head, self.tx = view, head, tx
         self.cross_validation_permille = cross_validation_permille
         self.created: list[str] = []
+        self.deleted: list[str] = []
         self.events: list[tuple[str, dict[str, Any]]] = []
         # Deterministic per transaction: replaying a digest always samples the same node.
         self.rng = random.Random(blake2b256(b"random" + digest.encode()))
@@ -65,6 +66,18 @@ class Ctx:
         oid = create_object(self.view, self.head, type_name, owner, fields)
         self.created.append(oid)
         return oid
+
+    def delete(self, object_id: str) -> None:
+        obj = self.obj(object_id)
+        self.view.delete(*object_key(obj["object_id"]))
+        self.view.delete(*owner_key(obj["owner"], obj["object_id"]))
+        self.deleted.append(obj["object_id"])
+
+    def transfer(self, obj: dict[str, Any], recipient: str) -> None:
+        self.view.delete(*owner_key(obj["owner"], obj["object_id"]))
+        obj["owner"] = recipient
+        self.view.put(*owner_key(recipient, obj["object_id"]), {"type": obj["type"]})
+        self.save_obj(obj)
 
     def pay_usdc(self, owner: str, amount: int) -> None:
         """Pay from the treasury as a new Coin<USDC> (no fee-withdrawal epoch delay on this ledger)."""

@@ -9,7 +9,7 @@ from typing import Any, Final
 
 from nodeplane.chain.access import TransactionRejected
 from nodeplane.chain.contract import RANDOM_OBJECT_ID, SUI_COIN_TYPE
-from nodeplane.chain.ledger import atoma_db
+from nodeplane.chain.ledger import atoma_db, coin_ops
 from nodeplane.chain.ledger.context import Ctx, MoveAbort
 from nodeplane.chain.ledger.store import SHARED, View, object_digest, object_key
 from nodeplane.chain.signatures import (
@@ -20,7 +20,6 @@ from nodeplane.chain.signatures import (
 )
 from nodeplane.chain.transactions import (
     DecodedTransaction,
-    ObjectRef,
     SharedObject,
     TransactionError,
     decode_move_call,
@@ -69,7 +68,7 @@ def verify_signatures(tx_bytes: bytes, tx: DecodedTransaction, signatures: list[
 
 def _owned_inputs(view: View, tx: DecodedTransaction) -> dict[str, dict[str, Any]]:
     owned: dict[str, dict[str, Any]] = {}
-    for ref in [*tx.gas.payment, *(a for c in tx.calls for a in c.arguments if isinstance(a, ObjectRef))]:
+    for ref in tx.owned_inputs():
         obj = view.get(*object_key(normalize_address(ref.object_id)))
         if obj is None:
             raise TransactionRejected(
@@ -146,6 +145,8 @@ def execute(
 ) -> TxResult:
     """Check the inputs (raising TransactionRejected) and apply the calls to ``view`` and ``head``."""
     owned = _owned_inputs(view, tx)
+    if len(owned) != len(tx.owned_inputs()):
+        raise TransactionRejected("an owned object is given twice (DuplicateObjectRefInput)")
     _check_calls(head, tx)
     gas_fee = _gas_fee(tx, owned, reference_gas_price)
 
@@ -155,6 +156,8 @@ def execute(
     ctx = Ctx(view, head, tx, digest, cross_validation_permille=cross_validation_permille)
     status, error = "success", None
     try:
+        if tx.coin_commands:
+            coin_ops.apply(ctx)
         for call in tx.calls:
             atoma_db.call(ctx, call.function, call.arguments[1:])
     except MoveAbort as exc:
@@ -163,6 +166,7 @@ def execute(
         head.update(head_before)
         ctx.events.clear()
         ctx.created.clear()
+        ctx.deleted.clear()
         status, error = "failure", exc.reason
 
     changed = _bump_versions(view, head, tx, ctx, owned, gas_fee)
@@ -191,7 +195,7 @@ def _bump_versions(
     gas_obj = ctx.obj(normalize_address(tx.gas.payment[0].object_id))
     gas_obj["fields"]["balance"] -= gas_fee
     ctx.save_obj(gas_obj)
-    touched = [(oid, "mutated") for oid in owned] + [(oid, "created") for oid in ctx.created]
+    touched = [(oid, "mutated") for oid in owned if oid not in ctx.deleted] + [(oid, "created") for oid in ctx.created]
     if uses_db:
         touched.append((db["object_id"], "mutated"))
     changed = []
@@ -209,10 +213,15 @@ def _bump_versions(
                 "type": obj["type"],
                 "owner": obj["owner"],
                 "kind": kind,
+                "fields": obj["fields"],
             }
         )
         if obj["owner"] == SHARED:
             changed[-1]["initial_shared_version"] = head["db_initial_shared_version"]
+    for oid in ctx.deleted:
+        gone = owned[oid]
+        changed.append({"object_id": oid, "version": lamport, "type": gone["type"], "owner": gone["owner"]})
+        changed[-1] |= {"kind": "deleted", "digest": None}
     return changed
 
 

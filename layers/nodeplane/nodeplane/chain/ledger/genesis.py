@@ -7,7 +7,17 @@ import contextlib
 from typing import Any
 
 from nodeplane.chain.contract import SUI_COIN_TYPE, coin_type
-from nodeplane.chain.ledger.store import HEAD, SHARED, Conflict, View, commit, create_object
+from nodeplane.chain.ledger.store import (
+    HEAD,
+    SHARED,
+    Conflict,
+    View,
+    commit,
+    create_object,
+    object_key,
+    owner_key,
+    save_object,
+)
 from nodeplane.chain.signatures import blake2b256
 
 INFO_KEYS = ("package", "db_id", "db_initial_shared_version", "admin_badge", "usdc_type", "epoch")
@@ -47,3 +57,16 @@ def mint(view: View, head: dict[str, Any], address: str, *, sui: int, usdc: int)
     if usdc:
         ids.append(create_object(view, head, coin_type(head["usdc_type"]), address, {"balance": usdc}))
     return ids
+
+
+def grant_admin(view: View, head: dict[str, Any], address: str) -> str:
+    """Make ``address`` the ledger's admin: it receives the AtomaManagerBadge (development networks only)."""
+    badge = view.get(*object_key(head["admin_badge"]))
+    assert badge is not None
+    view.delete(*owner_key(badge["owner"], badge["object_id"]))
+    badge["owner"] = address
+    badge["version"] += 1
+    save_object(view, badge)
+    view.put(*owner_key(address, badge["object_id"]), {"type": badge["type"]})
+    head["admin"] = address
+    return str(badge["object_id"])

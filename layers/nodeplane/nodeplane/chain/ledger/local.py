@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import threading
 import time
 from collections.abc import Callable
 from typing import Any, TypeVar
@@ -16,6 +17,9 @@ from nodeplane.chain.signatures import normalize_address, transaction_digest
 from nodeplane.chain.transactions import ObjectRef, SharedObject
 
 T = TypeVar("T")
+# One writer at a time within a process (the local runtime's functions, the stand-in's requests): commits then
+# rarely lose the optimistic race on the head, which still serialises writers across processes.
+_WRITER = threading.RLock()  # re-entrant: a commit hook in tests submits a rival transaction
 
 
 class LedgerBusy(RuntimeError):
@@ -105,6 +109,10 @@ class LocalLedger:
             "random_initial_shared_version": RANDOM_INITIAL_SHARED_VERSION
         }
 
+    def admin(self) -> str:
+        """The address the ledger takes admin calls from (the AtomaManagerBadge's holder)."""
+        return str(self._view().head()["admin"])
+
     def shared_db(self) -> SharedObject:
         head = self._view().head()
         return SharedObject(head["db_id"], head["db_initial_shared_version"], True)
@@ -122,6 +130,11 @@ class LocalLedger:
         ids = self._write(lambda view, head: genesis_.mint(view, head, address, sui=sui, usdc=usdc))
         return [self.object_ref(i) for i in ids]
 
+    def grant_admin(self, address: str) -> str:
+        """Hand the AtomaManagerBadge and the admin role to ``address`` (a development ledger's new admin)."""
+        address = normalize_address(address)
+        return self._write(lambda view, head: genesis_.grant_admin(view, head, address))
+
     def advance_epoch(self, epochs: int = 1) -> int:
         def bump(view: View, head: dict[str, Any]) -> int:
             head["epoch"] += epochs
@@ -130,6 +143,10 @@ class LocalLedger:
         return self._write(bump)
 
     def _write(self, change: Callable[[View, dict[str, Any]], T]) -> T:
+        with _WRITER:
+            return self._write_unlocked(change)
+
+    def _write_unlocked(self, change: Callable[[View, dict[str, Any]], T]) -> T:
         for _ in range(self._max_retries):
             view = self._view()
             head = view.head()
@@ -153,6 +170,10 @@ class LocalLedger:
         digest = transaction_digest(tx_bytes)
         tx = decode(tx_bytes)
         verify_signatures(tx_bytes, tx, signatures)
+        with _WRITER:
+            return self._submit(tx_bytes, digest)
+
+    def _submit(self, tx_bytes: bytes, digest: str) -> TxResult:
         for _ in range(self._max_retries):
             view = self._view()
             done = view.get(*tx_key(digest))

@@ -8,10 +8,11 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from nodeplane import clock
+from nodeplane.chain.contract import COMPUTE_UNITS_PER_STACK
 from nodeplane.errors import Unprocessable
 
 DEFAULT_MAX_NUM_TOKENS = 8192  # MAX_NUM_TOKENS_FOR_CONFIDENTIAL_COMPUTE of the proxy
-MAX_NUM_TOKENS = 1_000_000  # a stack holds 1,000,000 units: a bigger lock could never be served
+MAX_NUM_TOKENS = COMPUTE_UNITS_PER_STACK  # what a stack holds: a bigger lock could never be served
 # 60 s by default (the proxy's 5 s expires before a slow client has even encrypted its request) and at most
 # an hour: long enough for any single confidential request, short enough that abandoned locks return soon.
 DEFAULT_TIMEOUT_SECONDS = 60

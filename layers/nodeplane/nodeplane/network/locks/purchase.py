@@ -14,8 +14,9 @@ from collections.abc import Callable
 from typing import Any
 
 from nodeplane import clock, store
+from nodeplane.chain.contract import COMPUTE_UNITS_PER_STACK, CONFIDENTIAL, stack_cost
 from nodeplane.errors import DomainError, Unavailable
-from nodeplane.network import items, projection
+from nodeplane.network import items
 from nodeplane.network.locks import selection
 from nodeplane.network.locks.plan import Grant, NewLock, valid_key
 from nodeplane.network.locks.reserve import reserve
@@ -26,7 +27,7 @@ from nodeplane.store.dynamo import TransactionFailed
 
 logger = logging.getLogger("nodeplane.locks")
 
-STACK_SIZE = 1_000_000  # compute units bought per stack (STACK_SIZE_TO_BUY of the proxy)
+STACK_SIZE = COMPUTE_UNITS_PER_STACK  # compute units bought per stack (STACK_SIZE_TO_BUY of the proxy)
 # As long as the Lambda's 30 s timeout: a purchaser that dies mid-purchase frees the guard by expiry.
 GUARD_LEASE_SECONDS = 30
 # How long a request waits for another request's purchase before answering 429 (about 2.5 s in all).
@@ -81,7 +82,8 @@ def buy(
     if offer is None:
         raise Unavailable(f"No node found for model {model} with confidential compute enabled")
     task, price = offer
-    order = Order(user, task, price, STACK_SIZE, price * STACK_SIZE // 1_000_000, request_id, projection.CONFIDENTIAL)
+    cost = stack_cost(price, STACK_SIZE, CONFIDENTIAL)
+    order = Order(user, task, price, STACK_SIZE, cost, request_id, CONFIDENTIAL)
     holder = order.intent_id
     for wait in (0.0, *GUARD_WAITS):
         if wait:

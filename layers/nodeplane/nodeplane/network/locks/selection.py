@@ -9,7 +9,8 @@ from collections.abc import Iterable
 from typing import Any
 
 from nodeplane import store
-from nodeplane.network import items, projection
+from nodeplane.chain.contract import CONFIDENTIAL
+from nodeplane.network import items
 from nodeplane.network.locks.plan import Grant, NewLock, now_ms, plan, valid_key
 from nodeplane.network.locks.reserve import reserve
 from nodeplane.settings import settings
@@ -18,7 +19,6 @@ from nodeplane.store.dynamo import deserialize, serialize
 MODEL_TASKS_LIMIT = 20
 USER_STACKS_LIMIT = 25
 SUBSCRIPTIONS_LIMIT = 10
-CONFIDENTIAL = projection.CONFIDENTIAL
 
 
 def current_rotation() -> int | None:

@@ -23,12 +23,14 @@ network/items.py). Its id is a hash of (user, request id), so a request processe
 A refused debit (402) writes nothing: the intent is born in the debit's transaction.
 
 Who moves an intent: the request that created it, until it answers; then, once the intent's lease has passed
-(``PURCHASE_LEASE_SECONDS``, 60 s by default, longer than any purchasing function's timeout, so its request is
-over), the purchase sweeper (``schedule_purchase_sweeper``, every minute). The sweeper asks the chain about the
-recorded digest: executed → Done, aborted or never executable → Refunded, no digest → Refunded.
+(``PURCHASE_LEASE_SECONDS``, 90 s by default: longer than any purchasing function's timeout plus the lease on
+the wallet's coins its transaction was built from, so its request is over and the chain's answer is final), the
+purchase sweeper (``schedule_purchase_sweeper``, every minute). The sweeper asks the chain about the recorded
+digest: executed → Done, aborted or never executable → Refunded, no digest → Refunded.
 
 **The bound**: every intent is Done or Refunded at most lease + one sweeper period after it was written
-(2 minutes with the defaults), as long as the chain gives a final answer for the recorded digest. The local
-ledger always does; on Sui an answer that is not final yet (a transaction still in flight) is asked again on the
-next run. ``PurchaseIntentOldestAgeSeconds`` reports the oldest intent still open after each run.
+(2.5 minutes with the defaults). By then the chain's answer about the recorded digest is final: a transaction it
+does not know, whose coins' lease has ended, is fenced (network/chain_impl.py spends the gas coin version it was
+built from), so it can never execute. Only an unreachable chain delays an intent past the bound (the sweeper asks
+again every run). ``PurchaseIntentOldestAgeSeconds`` reports the oldest intent still open after each run.
 """

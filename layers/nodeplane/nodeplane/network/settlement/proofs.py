@@ -13,7 +13,7 @@ from __future__ import annotations
 import hashlib
 from typing import Any
 
-EXTRA_ATTESTATION_NODES = 1  # the atoma::db contract samples one extra node per sampled settlement
+from nodeplane.chain.contract import EXTRA_ATTESTATION_NODES
 
 
 def _h(data: bytes) -> bytes:
