@@ -193,6 +193,7 @@ SCHEDULED = [
     "schedule_offers_refresh",
     "schedule_discovery_sweeper",
     "schedule_locks_sweeper",
+    "schedule_purchase_sweeper",
     "schedule_settlement_sweeper",
     "schedule_chain_events_poller",
     "schedule_coin_pool",

@@ -9,7 +9,7 @@ id to the node, whose usage report then consumes exactly that lock instead of wa
 
 from typing import Annotated
 
-from nodeplane.api import documented, handler, http_resolver, tenant
+from nodeplane.api import documented, handler, http_resolver, request_key, tenant
 from nodeplane.network.locks import proxy_api
 from nodeplane.network.models.proxy import NodesCreateLockRequest, NodesCreateLockResponse
 
@@ -41,7 +41,9 @@ app = http_resolver("atoma")
     ),
 )
 def nodes_create_lock(request: Annotated[NodesCreateLockRequest, Body()]) -> Response[NodesCreateLockResponse]:
-    grant = proxy_api.lock(tenant(app), request.model, request.max_num_tokens, request.timeout)
+    grant = proxy_api.lock(
+        tenant(app), request.model, request.max_num_tokens, request.timeout, request_id=request_key(app)
+    )
     body = NodesCreateLockResponse(
         public_key=grant.public_key,
         node_small_id=grant.node_small_id,

@@ -9,7 +9,7 @@ key fails.
 
 from typing import Annotated
 
-from nodeplane.api import documented, handler, http_resolver, tenant
+from nodeplane.api import documented, handler, http_resolver, request_key, tenant
 from nodeplane.network.locks import proxy_api
 from nodeplane.network.models.proxy import SelectNodePublicKeyRequest, SelectNodePublicKeyResponse
 
@@ -27,7 +27,7 @@ app = http_resolver("atoma")
     responses=documented("atoma", 200, "The node's public key and the stack", 400, 402, 422, 429, 503),
 )
 def select_node_public_key(request: Annotated[SelectNodePublicKeyRequest, Body()]) -> SelectNodePublicKeyResponse:
-    grant = proxy_api.lock(tenant(app), request.model_name)
+    grant = proxy_api.lock(tenant(app), request.model_name, request_id=request_key(app))
     return SelectNodePublicKeyResponse(
         public_key=grant.public_key,
         node_small_id=grant.node_small_id,

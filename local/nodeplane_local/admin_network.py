@@ -63,45 +63,51 @@ def _buy_stack_parser(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--task", type=int, required=True, help="task small id (any security level)")
     parser.add_argument("--price", type=int, required=True, help="price cap per one million compute units")
     parser.add_argument("--units", type=int, default=1_000_000, help="compute units of the stack")
+    parser.add_argument("--request-id", help="names the purchase: the same id again never buys a second stack")
 
 
 def _buy_stack(ctx: AdminContext, args: argparse.Namespace) -> int:
-    """What the proxy does for requests that are not confidential (which nodeplane does not serve): buy a stack."""
-    import contextlib
+    """What the proxy does for requests that are not confidential (which nodeplane does not serve): buy a stack,
+    through the same purchase saga as a lock's (network/purchases/)."""
+    import uuid
 
     from nodeplane import store
     from nodeplane.chain.contract import stack_cost
     from nodeplane.errors import DomainError
-    from nodeplane.network import balances, chain_events, chainops, items, projection
-    from nodeplane.store.dynamo import TransactionFailed
+    from nodeplane.network import chain_events, items, projection
+    from nodeplane.network.purchases import saga
+    from nodeplane.network.purchases.intents import DONE, Order
 
     task = store.get(items.task_pk(args.task), "TASK")
     if not task:
         print(json.dumps({"error": f"unknown task {args.task}"}))
         return 1
-    cost = stack_cost(args.price, args.units, int(task.get("security_level", 1)))
+    level = int(task.get("security_level", 1))
+    cost = stack_cost(args.price, args.units, level)
+    request_id = getattr(args, "request_id", None) or uuid.uuid4().hex
+    order = Order(args.user, args.task, args.price, args.units, cost, request_id, level)
     try:
-        balances.debit(args.user, cost)
+        saga.begin(order)
+        result = saga.run(order)
+    except saga.IntentExists as exc:
+        result = saga.current(args.user, str(exc.intent["intent_id"]))
     except DomainError as exc:
         print(json.dumps({"error": exc.detail}))
         return 1
-    outcome = chainops.ops().buy_stack(task_small_id=args.task, num_compute_units=args.units, price_cap=args.price)
-    data = outcome.event("StackCreatedEvent") if outcome.ok else None
-    if data is None:
-        balances.refund(args.user, cost)
-        print(json.dumps({"error": f"purchase failed: {outcome.error}", "tx_digest": outcome.digest}))
+    if result.state != DONE or result.stack is None:
+        print(json.dumps({"error": f"purchase {result.state}: {result.reason}", "tx_digest": result.digest}))
         return 1
-    item = projection.stack_item(data, task=task, user=args.user) | {"purchase_digest": outcome.digest}
-    with contextlib.suppress(TransactionFailed):  # the poller projected it first: the stack exists already
-        store.transact([store.put(item, condition="attribute_not_exists(pk)")])
-    chain_events.apply(outcome.events)
+    if result.outcome is not None:
+        chain_events.apply(result.outcome.events)  # the poller would; a purchase is visible at once
+    stack = result.stack
     print(
         json.dumps(
             {
-                "tx_digest": outcome.digest,
-                "stack_small_id": projection.small(data["stack_small_id"]),
-                "selected_node_id": projection.small(data["selected_node_id"]),
+                "tx_digest": result.digest,
+                "stack_small_id": projection.small(stack["stack_small_id"]),
+                "selected_node_id": projection.small(stack["selected_node_id"]),
                 "cost": cost,
+                "intent_id": order.intent_id,
             }
         )
     )

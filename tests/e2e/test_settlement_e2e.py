@@ -29,6 +29,8 @@ from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 from nodeplane.chain.keys import Keypair
 from nodeplane.chain.ledger import LocalLedger
 from nodeplane.chain.transactions import CallSpec, ObjectRef, build_atoma_transaction
+from nodeplane.network import items
+from nodeplane.network.settlement import proofs
 from nodeplane.network.usage import usage_digest
 from nodeplane_local.sui_rpc.service import connect
 from tests.support.runtime import LocalRuntime
@@ -94,6 +96,13 @@ def proxy_refused(response: httpx.Response, status: int, code: str) -> None:
     """A /proxy error: the Atoma proxy's envelope ``{"error": {"code", "message"}}``."""
     assert response.status_code == status, response.text
     assert response.json()["error"]["code"] == code
+
+
+def balance(rt: LocalRuntime, user: str) -> int:
+    """The user's USDC balance as DynamoDB holds it."""
+    key = {"pk": {"S": items.balance_pk(user)}, "sk": {"S": items.BALANCE_SK}}
+    item = rt.client("dynamodb").get_item(TableName=rt.info()["env"]["TABLE_NAME"], Key=key, ConsistentRead=True)
+    return int(item["Item"]["balance"]["N"])
 
 
 def poll_chain(rt: LocalRuntime) -> None:
@@ -170,7 +179,14 @@ class Chain:
             return
         env = rt.info()["env"]
         # the admin address only matters for genesis, which the runtime did
-        self.ledger = LocalLedger(rt.client("dynamodb"), env["LEDGER_TABLE_NAME"], admin_address="0x0")
+        # the runtime's sampling rate, for the transactions an operator's own daemon sends here
+        permille = int(rt.extra_env.get("LEDGER_CROSS_VALIDATION_PERMILLE", "10"))
+        self.ledger = LocalLedger(
+            rt.client("dynamodb"),
+            env["LEDGER_TABLE_NAME"],
+            admin_address="0x0",
+            cross_validation_probability_permille=permille,
+        )
 
     def events(self, name: str, stack: int | None = None) -> list[dict[str, Any]]:
         out, cursor = [], None
@@ -260,6 +276,17 @@ class Network:
         assert bought["selected_node_id"] == self.a1  # the only subscriber at or below the price cap
         [created] = self.chain.events("StackCreatedEvent", bought["stack_small_id"])
         return bought["stack_small_id"], created["parsedJson"]["stack_id"]
+
+    def own_daemon_settles(self, stack: int, node: int, units: int) -> None:
+        """Operator A's own node daemon calls try_settle_stack on chain, outside nodeplane."""
+        [badge] = [
+            b
+            for b in self.chain.ledger.owned_objects(self.key_a.address, "::db::NodeBadge")
+            if int(b["fields"]["node_small_id"]) == node
+        ]
+        proof, leaf = proofs.committed_proof(stack, units), proofs.leaf(stack, units, 0)
+        badge_ref = self.chain.ledger.object_ref(badge["object_id"])
+        self.chain.send(self.key_a, "try_settle_stack", [stack, units, proof, leaf], [badge_ref])
 
     @property
     def purchaser(self) -> str:
@@ -376,10 +403,15 @@ def test_disagreeing_attestation_disputes_and_each_resolution_shows(rt: LocalRun
     for stack in (won, lost):
         ok(report_usage(rt, net.key_a, stack, net.a1, 400, f"disputed-{stack}"))
 
-    # the node claims 900 units where nodeplane counted 400: A2's attestation (from nodeplane's count) disagrees
+    # nodeplane refuses a claim above what the usage reports recorded, and says how much is claimable
     body = {"stack_small_ids": [won, lost], "num_claimed_compute_units": [900, 900]}
-    settles = ok(call(rt, OP_A, "POST", "/daemon/claim_stacks", body))
-    assert len(settles["tx_digests"]) == 2
+    error = refused(call(rt, OP_A, "POST", "/daemon/claim_stacks", body), 409)
+    assert f"stack {won}: 400 compute units are claimable" in error
+    assert net.chain.events("StackTrySettleEvent", won) == []
+    # so A's own daemon claims 900 units straight on chain: A2's attestation (from nodeplane's count) disagrees
+    for stack in (won, lost):
+        net.own_daemon_settles(stack, net.a1, 900)
+    poll_chain(rt)
     for stack in (won, lost):
         row = wait_row(rt, stack, net.a1, lambda r: r["received_attestations"] == 1, "the worker attesting")
         assert row["attestation_status"] == "Pending" and row["settlement_complete"] is False  # disputed
@@ -451,6 +483,13 @@ def test_confidential_stack_settles_directly_through_its_claim(rt: LocalRuntime,
     assert net.chain.usdc(net.key_a.address) - node_before == 300
     assert net.chain.usdc(net.purchaser) - owner_before == (STACK_UNITS - 300) * PRICE // 1_000_000
     assert net.chain.events("StackTrySettleEvent", stack) == []  # no attestation, no dispute window
+
+    # the unused units come back to the client's balance, once: the poller seeing the event again changes nothing
+    refund = (STACK_UNITS - 300) * PRICE // 1_000_000
+    assert int(paid["parsedJson"]["user_refund_amount"]) == refund
+    assert balance(rt, client) == PRICE + refund
+    poll_chain(rt)
+    assert balance(rt, client) == PRICE + refund
 
     error = refused(call(rt, OP_A, "POST", "/daemon/claim_stacks", {"stack_small_ids": [stack]}), 409)
     assert "already claimed" in error and len(net.chain.events("ClaimedStackEvent", stack)) == 1

@@ -76,6 +76,7 @@ UNSAMPLED: dict[str, dict[Grant, str]] = {
         ("dynamodb:UpdateItem", "NodeplaneTable"): "marks stalled settlements requeued, fails those past deadline",
         ("sqs:SendMessage", "SettlementQueue"): "re-enqueues stalled settlements",
     },
+    "schedule_purchase_sweeper": {_DROP: _GONE},
     "schedule_coin_pool": {
         _CHAIN: _FIRST_SEAL,
         ("dynamodb:DeleteItem", "NodeplaneTable"): "a merge drops the records of the coins it consumed",
@@ -113,6 +114,49 @@ def _settlement_job(world: Any) -> dict[str, Any]:
     return sqs_event([{"kind": "settle", "stack_small_id": STACK_CLAIMED}])
 
 
+class _Killed(BaseException):
+    """The purchasing request dies between recording its digest and sending the transaction."""
+
+
+def _stale_purchases(world: Any) -> dict[str, Any]:
+    """Two purchases whose requests died, past their leases: one after the chain bought its stack (the sweeper adopts
+    it), one before its transaction was sent (the sweeper fences the digest and refunds it)."""
+    import contextlib
+
+    from nodeplane import clock
+    from nodeplane.network import chainops
+    from nodeplane.network.purchases import intents, saga
+    from nodeplane.settings import settings
+    from nodeplane_local import samples
+
+    for request, dies in (("bought", False), ("never-sent", True)):
+        order = intents.Order(samples.TENANT, 1, samples.PRICE, 1_000_000, samples.PRICE, request, 1)
+        saga.begin(order)
+
+        def record(digest: str, order: intents.Order = order, dies: bool = dies) -> None:
+            saga.transact(
+                [
+                    intents.to_buying(order.user, order.intent_id, digest, None),
+                    intents.claim_digest(digest, order.intent_id),
+                ]
+            )
+            if dies:
+                raise _Killed
+
+        with contextlib.suppress(_Killed):
+            outcome = chainops.ops().buy_stack(
+                task_small_id=1,
+                num_compute_units=1_000_000,
+                price_cap=samples.PRICE,
+                purchase_id=order.intent_id,
+                before_submit=record,
+            )
+            assert outcome.ok, outcome.error
+    clock.advance(settings().purchase_lease_seconds + 1)
+    world._fresh_chain()  # the sweeper's container builds its own chain client
+    return schedule_event()
+
+
 # Functions without a sample under events/: the event they run on, after the world is set up for it
 EVENTS: dict[str, Callable[[Any], dict[str, Any]]] = {
     "queue_discovery_worker": _pending_node,
@@ -121,6 +165,7 @@ EVENTS: dict[str, Callable[[Any], dict[str, Any]]] = {
     "schedule_coin_pool": lambda world: schedule_event(),
     "schedule_discovery_sweeper": lambda world: schedule_event(),
     "schedule_locks_sweeper": lambda world: schedule_event(),
+    "schedule_purchase_sweeper": _stale_purchases,
     "schedule_offers_refresh": lambda world: schedule_event(),
     "schedule_settlement_sweeper": lambda world: schedule_event(),
 }

@@ -217,6 +217,7 @@ def _run_raw(cap: Capture, function: str, event: dict[str, Any]) -> tuple[Any, l
     [
         ("schedule_locks_sweeper", {"stacks", "releasedUnits"}, "LockSweeperLagSeconds"),
         ("schedule_settlement_sweeper", {"requeued", "failed"}, "SettlementBacklogAgeSeconds"),
+        ("schedule_purchase_sweeper", {"intents", "done", "refunded", "open"}, "PurchaseIntentOldestAgeSeconds"),
         ("schedule_discovery_sweeper", {"requeued", "failed"}, None),
         ("schedule_offers_refresh", {"offers"}, None),
         ("schedule_chain_events_poller", {"seen", "applied"}, None),

@@ -21,7 +21,7 @@ from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
 from nodeplane import clock, store
 from nodeplane.network import chain_events, chainops, items, usage
-from nodeplane.network.settlement import jobs, tickets
+from nodeplane.network.settlement import jobs, proofs, tickets
 from nodeplane.settings import settings
 from tests.support.fakes import FakeChain
 from tests.support.lambda_events import Context, http_event, invoke, load_function, received_event, sqs_event
@@ -175,6 +175,21 @@ def claim_stacks(body: dict[str, Any], tenant: str = ALICE) -> Any:
     return invoke("daemon_claim_stacks", http_event("POST", "/daemon/claim_stacks", body=body, tenant=tenant))
 
 
+def own_daemon_settles(world: World, stack: int, units: int) -> None:
+    """Node 1's operator settles from its own daemon, straight on chain (nodeplane's API would refuse a claim above
+    the units usage reports recorded); nodeplane learns of it from the chain's events."""
+    outcome = world.chain.try_settle_stack(
+        operator=world.keys[1].address,
+        node_small_id=1,
+        stack_small_id=stack,
+        units=units,
+        proof=proofs.committed_proof(stack, units),
+        leaf=proofs.leaf(stack, units, 0),
+    )
+    assert outcome.ok, outcome.error
+    chain_events.poll(world.chain)
+
+
 def pass_window(world: World) -> None:
     clock.advance(61)
     world.chain.epoch += 1
@@ -239,7 +254,7 @@ def test_disagreeing_attestation_opens_a_dispute_that_resolves(world: World, aws
     stack = world.stack(world.sampling_task)
     world.report(stack, 400)
     # the node claims more than nodeplane counted: the attestation (from nodeplane's count) disagrees
-    assert claim_stacks({"stack_small_ids": [stack], "num_claimed_compute_units": [900]}).status == 200
+    own_daemon_settles(world, stack, 900)
     drain(aws_env["SETTLEMENT_QUEUE_URL"])
     ticket = tickets.ticket(stack)
     assert ticket["settlement_status"] == tickets.DISPUTED and ticket["is_in_dispute"] is True
@@ -263,7 +278,7 @@ def test_disagreeing_attestation_opens_a_dispute_that_resolves(world: World, aws
 def test_admin_resolution_against_the_node_fails_the_ticket(world: World, aws_env: dict[str, Any]):
     stack = world.stack(world.sampling_task)
     world.report(stack, 400)
-    claim_stacks({"stack_small_ids": [stack], "num_claimed_compute_units": [900]})
+    own_daemon_settles(world, stack, 900)
     drain(aws_env["SETTLEMENT_QUEUE_URL"])
     tickets.resolve_dispute(stack, "attesters")
     ticket = tickets.ticket(stack)
@@ -372,7 +387,8 @@ def test_the_chains_dispute_resolution_settles_or_fails_the_ticket(world: World,
     won, lost = world.stack(world.sampling_task), world.stack(world.sampling_task)
     for stack in (won, lost):
         world.report(stack, 400)
-    claim_stacks({"stack_small_ids": [won, lost], "num_claimed_compute_units": [900, 900]})
+    for stack in (won, lost):
+        own_daemon_settles(world, stack, 900)
     drain(url)
     assert {tickets.ticket(s)["settlement_status"] for s in (won, lost)} == {tickets.DISPUTED}
 

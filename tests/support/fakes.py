@@ -63,8 +63,8 @@ class FakeChain:
             self._tx += 1
             return f"FakeTx{self._tx:06d}"
 
-    def _emit(self, sender: str, events: list[tuple[str, dict[str, Any]]]) -> TxOutcome:
-        digest = self._digest()
+    def _emit(self, sender: str, events: list[tuple[str, dict[str, Any]]], digest: str | None = None) -> TxOutcome:
+        digest = digest or self._digest()
         timestamp = 1795000000000 + int(digest.removeprefix("FakeTx"))
         out = [
             chain_event(name, data, tx=digest, seq=seq, sender=sender, timestamp_ms=timestamp)
@@ -116,7 +116,9 @@ class FakeChain:
     def create_stack(self, task: int, node: int, units: int = 1000, price: int = 1000, owner: str = "0xproxy") -> int:
         return self._create_stack(task, node, units, price, owner)[0]
 
-    def _create_stack(self, task: int, node: int, units: int, price: int, owner: str) -> tuple[int, TxOutcome]:
+    def _create_stack(
+        self, task: int, node: int, units: int, price: int, owner: str, digest: str | None = None
+    ) -> tuple[int, TxOutcome]:
         with self._lock:
             stack = next(self._stack_ids)
             self.stacks[stack] = {"task": task, "node": node, "units": units, "price": price, "claimed": False}
@@ -129,7 +131,7 @@ class FakeChain:
             "num_compute_units": str(units),
             "price_per_one_million_compute_units": str(price),
         }
-        return stack, self._emit(owner, [("StackCreatedEvent", data)])
+        return stack, self._emit(owner, [("StackCreatedEvent", data)], digest)
 
     # --- the ChainOps port ------------------------------------------------------------------------------------
 
@@ -172,10 +174,15 @@ class FakeChain:
             self.before()
         if self.fail == "raise":
             raise RuntimeError("sui rpc unreachable")
+        digest = self._digest()
+        if before_submit is not None:
+            before_submit(digest)  # raising here sends nothing, as the port promises
         if self.fail == "abort":
-            return self._abort("MoveAbort(312012005)")
+            return TxOutcome(digest=digest, ok=False, error="MoveAbort(312012005)")
         node = self.select(task_small_id, price_cap) if self.select else next(iter(self.nodes))
-        return self._create_stack(task_small_id, node, num_compute_units, price_cap, "0x" + "99" * 32)[1]
+        outcome = self._create_stack(task_small_id, node, num_compute_units, price_cap, "0x" + "99" * 32, digest)[1]
+        self._maybe_crash("buy_stack")
+        return outcome
 
     def claim_funds_for_stacks(
         self, *, operator: str, node_small_id: int, stack_small_ids: list[int], units: list[int]

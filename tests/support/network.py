@@ -60,10 +60,11 @@ def add_task(task: int, model: str = "llama", level: int = 1) -> None:
     chain_events.apply([chain_event("TaskRegisteredEvent", data)])
 
 
-def add_node(node: int, *, task: int = 1, price: int = 100, counter: int | None = 1) -> None:
-    """A registered node subscribed to ``task``, with a key committed at rotation ``counter`` (None: no key)."""
+def add_node(node: int, *, task: int = 1, price: int = 100, counter: int | None = 1, sender: str | None = None) -> None:
+    """A registered node subscribed to ``task``, with a key committed at rotation ``counter`` (None: no key),
+    registered by ``sender`` (the node's operator address; a made-up one by default)."""
     registered = {"badge_id": f"0xbadge{node}", "node_small_id": inner(node)}
-    chain_events.apply([chain_event("NodeRegisteredEvent", registered, sender=f"0x{node:064x}")])
+    chain_events.apply([chain_event("NodeRegisteredEvent", registered, sender=sender or f"0x{node:064x}")])
     subscribe(node, task, price)
     if counter is not None:
         commit_key(node, counter)

@@ -31,6 +31,13 @@ class Settings:
     dispute_resolution_seconds: int = 24 * 3600
     # How long a started chain call may stay unanswered before its outcome is reconciled.
     settlement_step_lease_seconds: int = 120
+    # How long a stack purchase belongs to the request that started it; then the purchase sweeper finishes or
+    # refunds it. Longer than any purchasing function's timeout plus the lease on the coins its transaction spends
+    # (tests/unit/test_purchase_bounds.py).
+    purchase_lease_seconds: int = 90
+    # How long a transaction being built holds the owned objects (coins, badges) of nodeplane's wallets: longer than
+    # a Lambda's timeout plus the RPC's read timeout, so a lease outlives whoever took it (network/owned.py).
+    wallet_lease_seconds: int = 60
     max_body_bytes: int = 256 * 1024
     # "allow": SSH discovery may connect to loopback, link-local and private addresses (pool/targets.py).
     ssh_private_targets: str = "refuse"
@@ -75,6 +82,8 @@ _ENV = {
     "settlement_deadline_seconds": "SETTLEMENT_DEADLINE_SECONDS",
     "dispute_resolution_seconds": "DISPUTE_RESOLUTION_SECONDS",
     "settlement_step_lease_seconds": "SETTLEMENT_STEP_LEASE_SECONDS",
+    "purchase_lease_seconds": "PURCHASE_LEASE_SECONDS",
+    "wallet_lease_seconds": "WALLET_LEASE_SECONDS",
     "max_body_bytes": "MAX_BODY_BYTES",
     "ssh_private_targets": "SSH_PRIVATE_TARGETS",
     "jwt_issuer": "JWT_ISSUER",

@@ -1,4 +1,5 @@
-"""The caller on routes the HttpApi JWT authorizer guards: the claims it verified, and the tenant they name."""
+"""The caller on routes the HttpApi JWT authorizer guards: the claims it verified, the tenant they name, and the
+name of the request itself."""
 
 from __future__ import annotations
 
@@ -20,3 +21,10 @@ def tenant(app: APIGatewayHttpResolver) -> str:
     if not sub:
         raise Unauthorized("a valid bearer token is required")
     return str(sub)
+
+
+def request_key(app: APIGatewayHttpResolver) -> str:
+    """What names this request for idempotency: the client's ``Idempotency-Key`` header (a retry it sends again),
+    else API Gateway's request id (the same event delivered twice)."""
+    event = app.current_event
+    return str(event.headers.get("idempotency-key") or event.request_context.request_id)

@@ -9,6 +9,7 @@ after-apply hooks run with it (settlement sends the job its ticket now asks for)
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Callable, Iterable
 from typing import Any
 
@@ -20,6 +21,7 @@ from nodeplane.network.settlement import events as settlement_events
 from nodeplane.store.dynamo import TransactionFailed
 
 logger = logging.getLogger("nodeplane.chain_events")
+CONFLICT_RETRIES = 8
 
 Event = dict[str, Any]
 # (event fields, event) -> (operations, fallback written instead when they fail because the effect is already there)
@@ -68,7 +70,7 @@ def _apply_one(event: Event) -> bool:
         return False
     ops, fallback = handler(event["parsedJson"], event)
     try:
-        store.transact([*ops, _marker(event)])
+        _transact([*ops, _marker(event)])
     except TransactionFailed as exc:
         if exc.failed("marker"):
             return False
@@ -82,6 +84,19 @@ def _apply_one(event: Event) -> bool:
                 return False
             raise
     return True
+
+
+def _transact(ops: list[store.Op]) -> None:
+    """One transaction; one that only collided with another writer (a balance being spent) is tried again, so a
+    collision never turns into the fallback, which carries no money."""
+    for attempt in range(CONFLICT_RETRIES):
+        try:
+            store.transact(ops)
+            return
+        except TransactionFailed as exc:
+            if attempt + 1 == CONFLICT_RETRIES or any(f.code == "ConditionalCheckFailed" for f in exc.failures):
+                raise
+            time.sleep(0.01 * (attempt + 1))
 
 
 def apply(events: Iterable[Event]) -> int:

@@ -15,6 +15,8 @@ Chain state projected from chain events, and what nodeplane keeps beside it:
 | chain step guard     | STACK#<stack>            | STEP#<step name>   | settlement's guarded chain calls          |
 | usage report         | STACK#<stack>            | USAGE#<request id> | usage reports (a replay counts once)      |
 | purchase guard       | PURCHASE#<user>#<task>   | GUARD              | locks: one stack purchase at a time       |
+| purchase intent      | BALANCE#<user>           | INTENT#<intent id> | purchases: the saga of one stack purchase |
+| digest claim         | PURCHASETX#<tx digest>   | CLAIM              | purchases: one intent per transaction     |
 | applied chain event  | CHAINEVENT#<tx digest>   | <event seq>        | chain_events.apply (an event counts once) |
 | event cursor         | CHAINCURSOR              | CURSOR             | chain_events.poll                         |
 | operator identity    | OPERATOR#<tenant>        | SUI                | operators.import_key (sui_address)        |
@@ -38,8 +40,10 @@ The indexes (each sparse: an item is in one only while the attributes are set):
 | gsi2  | NSTACK#<node>        | <stack:012>             | stacks a node sold                                       |
 | gsi3  | LOCKEXP#<stack % 4>  | <ms:015>#<stack:012>    | stacks holding locks, at or before their earliest expiry |
 | gsi3  | SETTLEMENTS          | <due:012>#<stack:012>   | tickets with work left, by when the sweeper looks again  |
+| gsi3  | PURCHASES            | <due:012>#<intent id>   | purchase intents in flight, by when the sweeper may act  |
 
 "Cheapest node for a task" is one Query of gsi1 sorted by price; the sweepers read only the due part of gsi3.
+A user's money is one partition (``BALANCE#<user>``): the balance and every purchase intent drawn on it.
 """
 
 from __future__ import annotations
@@ -189,6 +193,30 @@ def chain_key_pk(purpose: str) -> str:
 
 def balance_pk(user: str) -> str:
     return f"BALANCE#{user}"
+
+
+BALANCE_SK = "USDC"
+INTENT_PREFIX = "INTENT#"
+
+
+def intent_sk(intent_id: str) -> str:
+    return f"{INTENT_PREFIX}{intent_id}"
+
+
+def purchase_tx_pk(digest: str) -> str:
+    return f"PURCHASETX#{digest}"
+
+
+PURCHASES = "PURCHASES"
+
+
+def purchase_due_sk(due: float, intent_id: str) -> str:
+    return f"{int(due):012d}#{intent_id}"
+
+
+def purchase_due_until(at: float) -> str:
+    """The upper bound of the purchase-intent sort keys due at or before ``at``."""
+    return f"{int(at):012d}~"
 
 
 # --- owned objects of the wallets nodeplane signs for -------------------------------------------------------------

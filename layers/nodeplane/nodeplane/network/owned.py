@@ -13,8 +13,9 @@ badge) equivocate: one fails, or the object stays locked until the epoch ends. E
 3. after execution writes the new refs and balances from the effects (no re-read) and releases the leases,
    in one more write, adding records for coins and badges the transaction created for the wallet.
 
-A lease outlives any submitter (:data:`LEASE_SECONDS`); a record whose lease expired with a transaction still
-named (``pending``) is re-validated against the chain before anyone uses it again (:func:`revalidate`).
+A lease outlives any submitter (``WALLET_LEASE_SECONDS``, settings.py); a record whose lease expired with a
+transaction still named (``pending``) is re-validated against the chain before anyone uses it again
+(:func:`revalidate`).
 """
 
 from __future__ import annotations
@@ -27,12 +28,11 @@ from typing import Any, Final
 from nodeplane import clock, store
 from nodeplane.chain.access import ChainAccess, ExecutedTransaction, ObjectRef, OwnedObject
 from nodeplane.network import items
+from nodeplane.settings import settings
 from nodeplane.store.dynamo import TransactionFailed
 
 logger = logging.getLogger("nodeplane.owned")
 
-# Longer than a Lambda's 15 s timeout plus the RPC's read timeout: a lease outlives whoever took it.
-LEASE_SECONDS: Final = 60
 GAS, USDC, BADGE, ADMIN = "GAS", "USDC", "BADGE", "ADMIN"
 KINDS: Final = (GAS, USDC, BADGE, ADMIN)
 CHAIN_TX_DAYS: Final = 30  # how long a submitted transaction's inputs are kept for lookups
@@ -128,7 +128,7 @@ def lease(
     """Take ``chosen`` (each at its version, unleased or expired) for the transaction ``digest``; raises
     :class:`TransactionFailed` when another transaction got one first. Returns the leased records."""
     now = clock.now()
-    until = now + LEASE_SECONDS
+    until = now + settings().wallet_lease_seconds
     values = {":u": until, ":h": holder, ":d": digest, ":now": now}
     ops = [
         store.update(

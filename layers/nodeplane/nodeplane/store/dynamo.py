@@ -272,6 +272,9 @@ def _single(op: Op) -> None:
             raise TransactionFailed(
                 [Failure(op.label, "ConditionalCheckFailed", deserialize(old) if old else None)]
             ) from exc
+        if code == "TransactionConflictException":
+            # the item is inside another writer's transaction just now, as a transaction's TransactionConflict
+            raise TransactionFailed([Failure(op.label, "TransactionConflict", None)]) from exc
         if code == "TransactionCanceledException":
             reasons = exc.response.get("CancellationReasons", [{}])
             old = reasons[0].get("Item") if reasons else None

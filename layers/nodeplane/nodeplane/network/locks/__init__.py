@@ -14,7 +14,7 @@ key of the node that serves the stack. Selection, as the Atoma proxy does it:
 | plan        | the request's bounds, whether a lock fits a stack as read, key validity (pure)         |
 | reserve     | the writes on a stack's lock map: reserve, release, release the expired ones           |
 | selection   | which stack or offer a request gets (step 1, and the offer of step 2)                  |
-| purchase    | buying a stack (step 2), one purchase per (user, task) at a time                       |
+| purchase    | buying a stack (step 2) through the purchase saga, one per (user, task) at a time      |
 | proxy_api   | the lock request itself                                                                |
 | sweeper     | the schedule that releases expired locks                                               |
 
@@ -24,7 +24,7 @@ What locks add to the stack item (``STACK#<stack>`` / ``STACK``) and beside it (
 |----------------|------------------------------------------|---------------------------------------------------|
 | lock           | stack item, map ``locks.<lock id>``      | ``{units, expires_at}`` (epoch ms), lock_version  |
 | expiry index   | stack item, gsi3 ``LOCKEXP#<stack % 4>`` | gsi3sk ``<ms:015>#<stack:012>`` <= every expiry   |
-| purchase guard | ``PURCHASE#<user>#<task>`` / ``GUARD``   | holder, lease_until, last_stack_small_id, ttl     |
+| purchase guard | ``PURCHASE#<user>#<task>`` / ``GUARD``   | holder (intent id), lease_until, last stack, ttl  |
 
 ``lock_version`` grows with every change of the lock map; gsi3sk is never later than the earliest expiry of
 the stack's locks, so the sweeper sees every stack in time (visiting one early is harmless).

@@ -19,10 +19,19 @@ from nodeplane.network.locks.plan import (
 )
 
 
-def lock(user: str, model: str, max_num_tokens: int | None = None, timeout: int | None = None) -> Grant:
-    """Reserve compute units on a confidential stack for ``model`` (reusing or buying one)."""
+def lock(
+    user: str,
+    model: str,
+    max_num_tokens: int | None = None,
+    timeout: int | None = None,
+    request_id: str | None = None,
+) -> Grant:
+    """Reserve compute units on a confidential stack for ``model`` (reusing or buying one).
+
+    ``request_id`` names the request: processed twice, it buys at most one stack (none given: a fresh one).
+    """
     try:
-        grant = _lock(user, model, max_num_tokens, timeout)
+        grant = _lock(user, model, max_num_tokens, timeout, request_id or uuid.uuid4().hex)
     except DomainError as exc:
         metrics.add("LocksRefused", dimensions={"Reason": exc.code})
         raise
@@ -31,7 +40,7 @@ def lock(user: str, model: str, max_num_tokens: int | None = None, timeout: int 
     return grant
 
 
-def _lock(user: str, model: str, max_num_tokens: int | None, timeout: int | None) -> Grant:
+def _lock(user: str, model: str, max_num_tokens: int | None, timeout: int | None, request_id: str) -> Grant:
     units = bounded(max_num_tokens, DEFAULT_MAX_NUM_TOKENS, 1, MAX_NUM_TOKENS, "max_num_tokens")
     seconds = bounded(timeout, DEFAULT_TIMEOUT_SECONDS, 1, MAX_TIMEOUT_SECONDS, "timeout")
     new = NewLock(uuid.uuid4().hex[:16], units, now_ms() + seconds * 1000)
@@ -41,4 +50,4 @@ def _lock(user: str, model: str, max_num_tokens: int | None, timeout: int | None
         raise Unavailable(f"No node found for model {model} with confidential compute enabled")
     tried: set[int] = set()
     grant = selection.reuse(user, tasks, rotation, new, tried)
-    return grant or purchase.buy(user, model, tasks, rotation, new, tried)
+    return grant or purchase.buy(user, model, tasks, rotation, new, tried, request_id)

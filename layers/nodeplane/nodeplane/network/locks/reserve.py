@@ -45,7 +45,8 @@ def _reserve_op(stack: dict[str, Any], lock: NewLock, user: str, step: Plan) -> 
     ]
     if "locks" in stack:
         sets.append("#locks.#new = :lock")
-        conds.append("size(#locks) < :cap")
+        # the lock once: an SDK retry of a reservation that landed must not take its units a second time
+        conds += ["size(#locks) < :cap", "attribute_not_exists(#locks.#new)"]
     else:
         # a stack written without a lock map (e.g. by the projection) gets its first one here
         sets.append("#locks = :first")
@@ -97,6 +98,8 @@ def reserve(stack: dict[str, Any], lock: NewLock, user: str) -> bool:
             failure = exc.failed("reserve")
             stack_pk = items.stack_pk(int(item["stack_small_id"]))
             item = failure.old if failure and failure.old else store.get(stack_pk, "STACK")
+            if item is not None and lock.lock_id in (item.get("locks") or {}):
+                return True  # this very reservation landed and the SDK retried it
             continue
         if step.drop:
             metrics.add("LocksExpired", len(step.drop))

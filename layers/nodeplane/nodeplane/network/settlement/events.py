@@ -2,6 +2,8 @@
 
 Each handler returns the operations to write with the event's marker in one transaction, and a fallback written
 instead when those fail because the effect is already there (the same attestation recorded by another path).
+A refund of unused units (ClaimedStackEvent, StackSettlementTicketClaimedEvent, a lost dispute) is credited to
+the balance of the user the stack was bought for in that same transaction, never in a fallback: once per event.
 ``after_apply`` runs once an event's transaction committed and sends the job the new ticket state asks for; if
 that send fails, the ticket still carries ``next_action`` and sits in gsi3, so the sweeper sends it.
 """
@@ -11,7 +13,7 @@ from __future__ import annotations
 from typing import Any
 
 from nodeplane import clock, store
-from nodeplane.network import items
+from nodeplane.network import balances, items
 from nodeplane.network.projection import event_name, small
 from nodeplane.network.settlement import jobs, tickets
 from nodeplane.network.settlement.tickets import ATTESTING, COMPLETE, DISPUTED, FAILED, SETTLED
@@ -33,6 +35,23 @@ def _hex(value: Any) -> str:
 def _settle_time(event: dict[str, Any]) -> str:
     ms = event.get("timestampMs")
     return clock.iso(int(ms) / 1000) if ms else clock.iso()
+
+
+def _refund_to_user(stack: int, refund: int, sets: str, values: dict[str, Any]) -> tuple[store.Op, list[store.Op]]:
+    """The stack's update (``SET`` + ``sets``) and, when the stack was bought for a user, the unused units the chain
+    refunded credited to that user's balance: in the event's transaction, so its marker makes it happen once."""
+    item = store.get(items.stack_pk(stack), "STACK") or {}
+    user = item.get("user")
+    condition = "attribute_exists(pk)"
+    credit: list[store.Op] = []
+    if user and refund > 0:
+        sets += ", user_refund_credited = :credited"
+        # defence in depth: one credit per stack, whichever event carries it
+        condition += " AND attribute_not_exists(user_refund_credited)"
+        values = values | {":credited": refund}
+        credit.append(balances.claim_refund_op(str(user), refund))
+    op = store.update(items.stack_pk(stack), "STACK", "SET " + sets, condition=condition, values=values, label="stack")
+    return op, credit
 
 
 def try_settle(data: dict[str, Any], event: dict[str, Any]) -> Ops:
@@ -190,15 +209,14 @@ def dispute_resolved(data: dict[str, Any], event: dict[str, Any]) -> Ops:
         condition="attribute_exists(pk) AND settlement_status <> :done",
         values=values | {":done": COMPLETE},
     )
-    # the chain removed the stack and refunded its owner: it never takes requests again
-    stack_op = store.update(
-        items.stack_pk(stack),
-        "STACK",
-        "SET in_settle_period = :f, is_locked_for_claim = :f, is_locked = :t, user_refund_amount = :r",
-        condition="attribute_exists(pk)",
-        values={":f": False, ":t": True, ":r": refund},
+    # the chain removed the stack and refunded its owner (the stack's user, when nodeplane bought it for one)
+    stack_op, credit = _refund_to_user(
+        stack,
+        refund,
+        "in_settle_period = :f, is_locked_for_claim = :f, is_locked = :t, user_refund_amount = :r",
+        {":f": False, ":t": True, ":r": refund},
     )
-    return [ticket_op, stack_op], []
+    return [ticket_op, stack_op, *credit], []
 
 
 def ticket_claimed(data: dict[str, Any], event: dict[str, Any]) -> Ops:
@@ -211,14 +229,13 @@ def ticket_claimed(data: dict[str, Any], event: dict[str, Any]) -> Ops:
         {":t": True, ":r": refund, ":tx": event["id"]["txDigest"]},
     )
     op = store.update(items.stack_pk(stack), "TICKET", expression, condition="attribute_exists(pk)", values=values)
-    stack_op = store.update(
-        items.stack_pk(stack),
-        "STACK",
-        "SET is_claimed = :t, in_settle_period = :f, user_refund_amount = :r",
-        condition="attribute_exists(pk)",
-        values={":t": True, ":f": False, ":r": refund},
+    stack_op, credit = _refund_to_user(
+        stack,
+        refund,
+        "is_claimed = :t, in_settle_period = :f, user_refund_amount = :r",
+        {":t": True, ":f": False, ":r": refund},
     )
-    return [op, stack_op], [op]
+    return [op, stack_op, *credit], [op]
 
 
 def stack_claimed(data: dict[str, Any], event: dict[str, Any]) -> Ops:
@@ -226,12 +243,8 @@ def stack_claimed(data: dict[str, Any], event: dict[str, Any]) -> Ops:
     the stack was claimed outside nodeplane's claim path."""
     stack, node = small(data["stack_small_id"]), small(data["selected_node_id"])
     units, refund = small(data["num_claimed_compute_units"]), small(data.get("user_refund_amount", 0))
-    stack_op = store.update(
-        items.stack_pk(stack),
-        "STACK",
-        "SET is_claimed = :t, is_locked = :t, user_refund_amount = :r",
-        condition="attribute_exists(pk)",
-        values={":t": True, ":r": refund},
+    stack_op, credit = _refund_to_user(
+        stack, refund, "is_claimed = :t, is_locked = :t, user_refund_amount = :r", {":t": True, ":r": refund}
     )
     existing = tickets.ticket(stack)
     if existing is None:
@@ -251,7 +264,7 @@ def stack_claimed(data: dict[str, Any], event: dict[str, Any]) -> Ops:
         ticket_op = store.update(
             items.stack_pk(stack), "TICKET", expression, condition="attribute_exists(pk)", values=values
         )
-    return [stack_op, ticket_op], [ticket_op]
+    return [stack_op, ticket_op, *credit], [ticket_op]
 
 
 # the events after which the ticket may have new work for the worker

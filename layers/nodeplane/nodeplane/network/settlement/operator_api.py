@@ -10,6 +10,8 @@ from typing import Any
 from nodeplane import clock, store
 from nodeplane.errors import Conflict, Forbidden, NotFound
 from nodeplane.network import items, operators
+from nodeplane.network.locks.plan import now_ms
+from nodeplane.network.locks.reserve import release_expired
 from nodeplane.network.settlement import steps, tickets
 from nodeplane.network.settlement.tickets import COMPLETE, SETTLED
 
@@ -43,9 +45,10 @@ def claim_stacks(
         operators.owned_node(address, node)
         if item.get("is_claimed"):
             raise Conflict(f"stack {stack} is already claimed")
-        claimed = units[i] if units is not None else int(item.get("already_computed_units", 0))
-        if claimed > int(item["num_compute_units"]):
-            raise Conflict(f"stack {stack}: cannot claim more than its {item['num_compute_units']} units")
+        claimable, item = _claimable(item)
+        claimed = units[i] if units is not None else claimable
+        if claimed > claimable:
+            raise Conflict(_over_claim(item, claimed, claimable))
         (confidential if item.get("is_confidential") else sampling).append((stack, node, claimed))
     digests: list[str] = []
     if confidential:
@@ -53,7 +56,10 @@ def claim_stacks(
         if len(nodes) > 1:
             raise Conflict("one claim covers the stacks of one node")
         for stack, node, claimed in confidential:
-            tickets.open_confidential_claim(stack, node, claimed)
+            if not tickets.open_confidential_claim(stack, node, claimed):
+                # a lock was taken or the usage changed since the read: say what is claimable now
+                claimable, item = _claimable(store.get(items.stack_pk(stack), "STACK") or {"stack_small_id": stack})
+                raise Conflict(_over_claim(item, claimed, claimable))
         digests.append(
             steps.claim_for_stacks(
                 address, confidential[0][1], [s for s, _, _ in confidential], [u for _, _, u in confidential]
@@ -61,6 +67,29 @@ def claim_stacks(
         )
     digests += [steps.try_settle_stack(address, stack, node, claimed) for stack, node, claimed in sampling]
     return {"tx_digest": digests[0]} if len(digests) == 1 else {"tx_digests": digests}
+
+
+def _claimable(item: dict[str, Any]) -> tuple[int, dict[str, Any]]:
+    """What a claim for the stack may name: the units signed usage reports recorded, and nothing while a lock is
+    live (its request may still be served). Expired locks are released first, so no report can consume them after
+    the claim; returns the claimable units and the stack as read last."""
+    if item.get("locks") and any(int(lk["expires_at"]) <= now_ms() for lk in item["locks"].values()):
+        release_expired(int(item["stack_small_id"]))
+        item = store.get(items.stack_pk(int(item["stack_small_id"])), "STACK") or item
+    if int(item.get("locked_compute_units", 0)) > 0:
+        return 0, item
+    return int(item.get("already_computed_units", 0)), item
+
+
+def _over_claim(item: dict[str, Any], claimed: int, claimable: int) -> str:
+    stack, locked = item["stack_small_id"], int(item.get("locked_compute_units", 0))
+    why = (
+        f"{locked} of its units are locked by requests in flight; a claim waits until their locks are used, "
+        "released or expire"
+        if locked
+        else "the units recorded by signed usage reports"
+    )
+    return f"stack {stack}: {claimable} compute units are claimable ({why}), not {claimed}"
 
 
 def submit_attestations(tenant: str, stack_small_ids: list[int], node_small_id: int | None) -> list[str]:

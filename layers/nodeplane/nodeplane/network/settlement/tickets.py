@@ -368,12 +368,32 @@ def detect_disagreement(item: dict[str, Any]) -> bool:
 _NEW_CLAIM = "attribute_not_exists(pk) OR settlement_status = :failed"
 
 
-def open_confidential_claim(stack: int, node: int, units: int) -> None:
-    """The ticket of an operator's own confidential claim, unless one is open already."""
+def open_confidential_claim(stack: int, node: int, units: int) -> bool:
+    """The ticket of an operator's own confidential claim, unless one is open already; False when the stack no
+    longer allows the claim (a lock was reserved, or fewer units are recorded than ``units``).
+
+    As for an automatic claim, the stack is marked ``is_locked_for_claim`` in the same transaction, conditional on
+    no units being locked and at least ``units`` recorded by usage reports: no new lock can be served from it.
+    """
     stack_item = store.get(items.stack_pk(stack), "STACK") or {}
     item = confidential_ticket(stack, node, units, stack_item)
-    with contextlib.suppress(TransactionFailed):
-        store.transact([store.put(item, condition=_NEW_CLAIM, values={":failed": FAILED})])
+    try:
+        store.transact(
+            [
+                store.put(item, condition=_NEW_CLAIM, values={":failed": FAILED}, label="ticket"),
+                store.update(
+                    items.stack_pk(stack),
+                    "STACK",
+                    "SET is_locked_for_claim = :t",
+                    condition="locked_compute_units = :zero AND NOT is_claimed = :t AND already_computed_units >= :u",
+                    values={":t": True, ":zero": 0, ":u": units},
+                    label="stack",
+                ),
+            ]
+        )
+    except TransactionFailed as exc:
+        return exc.failed("stack") is None  # only the ticket's condition failed: a claim is open already
+    return True
 
 
 def request_confidential_claim(stack_small_id: int) -> bool:
