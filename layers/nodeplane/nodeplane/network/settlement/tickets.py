@@ -27,8 +27,9 @@ ATTESTING, SETTLED, DISPUTED, CLAIMING, COMPLETE, FAILED = (
 # --- reading -------------------------------------------------------------------------------------------------------
 
 
-def ticket(stack_small_id: int) -> dict[str, Any] | None:
-    return store.get(items.stack_pk(stack_small_id), "TICKET")
+def ticket(stack_small_id: int, *, remembered: bool = True) -> dict[str, Any] | None:
+    """The ticket (a step's copy when inside its store.known block, unless ``remembered`` is False)."""
+    return store.get(items.stack_pk(stack_small_id), "TICKET", remembered=remembered)
 
 
 def node_tickets(node_small_id: int) -> list[dict[str, Any]]:
@@ -264,10 +265,14 @@ def note_error(stack: int, error: str) -> None:
         )
 
 
-def ended(stack_small_id: int) -> None:
-    """Count a settlement that just ended (Complete or Failed) and its age, from its ticket as written."""
-    item = ticket(stack_small_id) or {}
-    status = str(item.get("settlement_status", ""))
+def ended(stack_small_id: int, status: str | None = None) -> None:
+    """Count a settlement that just ended (Complete or Failed) and its age; ``status`` when the caller knows how it
+    ended (the ticket's age never changes, so a step's copy of the ticket serves), else from the ticket as written."""
+    if status is None:
+        item = ticket(stack_small_id, remembered=False) or {}
+        status = str(item.get("settlement_status", ""))
+    else:
+        item = ticket(stack_small_id) or {}
     if status not in (COMPLETE, FAILED):
         return
     dims = {"Outcome": status}
@@ -308,7 +313,7 @@ def fail(stack_small_id: int, reason: str, *, resolution: str | None = None) -> 
         )
     except TransactionFailed:
         return False
-    ended(stack_small_id)
+    ended(stack_small_id, FAILED)
     return True
 
 

@@ -16,21 +16,128 @@ forever.
 
 from __future__ import annotations
 
+import logging
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
-from nodeplane import clock
-from nodeplane.network import operators
+from nodeplane import clock, store
+from nodeplane.network import items, operators
 from nodeplane.network.settlement import jobs, proofs, steps, tickets
 from nodeplane.network.settlement.steps import ChainRejected, StepInFlight
 from nodeplane.network.settlement.tickets import ATTESTING, CLAIMING, COMPLETE, DISPUTED, FAILED, SETTLED
 from nodeplane.settings import settings
 
+logger = logging.getLogger("nodeplane.settlement")
+
 # the contract's abort for claim_funds before ``dispute_settled_at_epoch``: the chain's epoch has not turned yet
 WINDOW_NOT_OVER = "EDisputeWindowNotOver"
+CONCURRENCY = 10  # settlements of one batch advanced at once (an SQS batch holds at most 10 messages)
+
+Outcome = str | Exception
+
+
+def settle(stacks: list[int]) -> dict[int, Outcome]:
+    """Advance the settlements of one batch: each stack's outcome (its last status seen, or what it raised).
+
+    The batch's tickets and stacks are read in one call; claims due for one node go out in one transaction (the
+    contract takes several tickets, or stacks, at once); the other settlements advance concurrently, each as
+    :func:`process` does it. A stack named twice is advanced once.
+    """
+    distinct = list(dict.fromkeys(stacks))
+    found = _read(distinct)
+    outcomes: dict[int, Outcome] = {}
+    for (kind, node), group in _due_claims(found).items():
+        outcomes.update(_claim_together(kind, node, group, found))
+    rest = [s for s in distinct if s not in outcomes]
+
+    def one(stack: int) -> tuple[int, Outcome]:
+        with store.known(*found.get(stack, ())):
+            try:
+                return stack, process(stack)
+            except Exception as exc:  # the record's own failure: only its message goes back to the queue
+                return stack, exc
+
+    if len(rest) <= 1:
+        outcomes.update(one(s) for s in rest)
+    else:
+        with ThreadPoolExecutor(max_workers=min(CONCURRENCY, len(rest))) as pool:
+            outcomes.update(pool.map(one, rest))
+    return outcomes
+
+
+def _read(stacks: list[int]) -> dict[int, tuple[dict[str, Any], ...]]:
+    """Each stack's ticket and stack item, in one BatchGetItem (consistent) per 50 stacks."""
+    table = settings().table_name
+    client = store.dynamodb()
+    out: dict[int, list[dict[str, Any]]] = {s: [] for s in stacks}
+    for start in range(0, len(stacks), 50):
+        keys = [
+            store.dynamo.serialize({"pk": items.stack_pk(s), "sk": sk})
+            for s in stacks[start : start + 50]
+            for sk in ("TICKET", "STACK")
+        ]
+        request: dict[str, Any] = {table: {"Keys": keys, "ConsistentRead": True}}
+        for _ in range(5):  # unprocessed keys come back under throttling only
+            response = client.batch_get_item(RequestItems=request)
+            for raw in response.get("Responses", {}).get(table, []):
+                item = store.dynamo.deserialize(raw)
+                out.setdefault(int(item["stack_small_id"]), []).append(item)
+            request = response.get("UnprocessedKeys") or {}
+            if not request:
+                break
+    return {s: tuple(found) for s, found in out.items()}
+
+
+def _due_claims(found: dict[int, tuple[dict[str, Any], ...]]) -> dict[tuple[str, int], list[int]]:
+    """(claim kind, node) -> the batch's stacks whose claim is due now, for groups of two or more."""
+    now = clock.now()
+    groups: dict[tuple[str, int], list[int]] = {}
+    for stack, found_items in found.items():
+        ticket = next((i for i in found_items if i["sk"] == "TICKET"), None)
+        if ticket is None or now >= float(ticket.get("deadline", float("inf"))):
+            continue
+        status, node = ticket["settlement_status"], int(ticket["selected_node_id"])
+        if status == SETTLED and float(ticket.get("claimable_at", 0)) <= now:
+            groups.setdefault(("claim", node), []).append(stack)
+        elif status == CLAIMING:
+            groups.setdefault(("claim_stack", node), []).append(stack)
+    return {key: group for key, group in groups.items() if len(group) > 1}
+
+
+def _claim_together(
+    kind: str, node: int, group: list[int], found: dict[int, tuple[dict[str, Any], ...]]
+) -> dict[int, Outcome]:
+    """One claim transaction for the group; {} leaves each stack to :func:`process` (nodeplane does not sign for
+    the node, a step is in flight, or the chain refused the group: each then meets its own fate)."""
+    address = _signer(node)
+    if not address:
+        return {}
+    known = [i for s in group for i in found[s]]
+    try:
+        with store.known(*known):
+            if kind == "claim":
+                steps.claim_settled(address, node, group)
+                return dict.fromkeys(group, COMPLETE)
+            units = [int(next(i for i in found[s] if i["sk"] == "TICKET")["num_claimed_compute_units"]) for s in group]
+            steps.claim_for_stacks(address, node, group, units, fail_on_reject=False)
+            return dict.fromkeys(group, COMPLETE)
+    except ChainRejected as exc:
+        if exc.abort == WINDOW_NOT_OVER:
+            for stack in group:
+                _look_again(stack)
+            return dict.fromkeys(group, SETTLED)
+        logger.info("the chain refused %s for stacks %s together (%s): one by one", kind, group, exc.abort)
+        return {}
+    except StepInFlight:
+        return {}
 
 
 def process(stack_small_id: int) -> str:
-    """Advance one settlement as far as it can go now; returns the last status seen. Safe to run twice at once."""
+    """Advance one settlement as far as it can go now; returns the last status seen. Safe to run twice at once.
+
+    Inside :func:`settle`, the ticket and stack come from the batch's read (store.known); one step is done per
+    message, and the events of the step send the job for the next one (settlement/events.py).
+    """
     item = tickets.ticket(stack_small_id)
     if item is None:
         raise ValueError(f"no settlement ticket for stack {stack_small_id}")
@@ -44,13 +151,17 @@ def process(stack_small_id: int) -> str:
         _claim_confidential(item)
         return CLAIMING
     if status == ATTESTING:
-        _attest_held(item)
-        item = tickets.ticket(stack_small_id) or item
-        if tickets.detect_disagreement(item):
+        disagrees = _attest_held(item)
+        if not disagrees and clock.now() < float(item.get("claimable_at", 0)):
+            return ATTESTING  # the attestation's events sent the next job (a claim once the window closes)
+        with store.known():  # a disagreement, or the window has closed already: what the ticket says now decides
             item = tickets.ticket(stack_small_id) or item
-    if item["settlement_status"] == DISPUTED:
-        _resolve(item)
-        item = tickets.ticket(stack_small_id) or item
+            if disagrees and tickets.detect_disagreement(item):
+                item = tickets.ticket(stack_small_id) or item
+    with store.known():
+        if item["settlement_status"] == DISPUTED:
+            _resolve(item)
+            item = tickets.ticket(stack_small_id) or item
     if item["settlement_status"] == SETTLED:
         wait = float(item.get("claimable_at", 0)) - clock.now()
         if wait > 0:
@@ -58,7 +169,7 @@ def process(stack_small_id: int) -> str:
             tickets.touch(stack_small_id, next_check=float(item["claimable_at"]) + settings().settlement_stall_seconds)
             jobs.enqueue(stack_small_id, "claim", delay_seconds=min(900, int(wait) + 1))
         else:
-            _claim_when_epoch_turned(item)
+            return _claim_when_epoch_turned(item)
     return str(item["settlement_status"])
 
 
@@ -90,25 +201,31 @@ def _claim_settled(item: dict[str, Any]) -> str:
     return steps.claim_settled(address, node, [stack])
 
 
-def _claim_when_epoch_turned(item: dict[str, Any]) -> None:
-    stack = int(item["stack_small_id"])
+def _look_again(stack: int) -> None:
+    """nodeplane's window stands in for the chain's epoch, which has not turned yet, or the operator's own
+    claim_funds is in the chain call right now: look again a window later rather than after the message's
+    visibility timeout."""
+    wait = max(1, settings().settlement_window_seconds)
+    tickets.touch(stack, next_check=clock.now() + wait + settings().settlement_stall_seconds)
+    jobs.enqueue(stack, "claim", delay_seconds=min(900, wait))
+
+
+def _claim_when_epoch_turned(item: dict[str, Any]) -> str:
     try:
-        _claim_settled(item)
+        return COMPLETE if _claim_settled(item) else SETTLED
     except (ChainRejected, StepInFlight) as exc:
         if isinstance(exc, ChainRejected) and exc.abort != WINDOW_NOT_OVER:
             raise
-        # nodeplane's window stands in for the chain's epoch, which has not turned yet, or the operator's own
-        # claim_funds is in the chain call right now: look again a window later rather than after the
-        # message's visibility timeout
-        wait = max(1, settings().settlement_window_seconds)
-        tickets.touch(stack, next_check=clock.now() + wait + settings().settlement_stall_seconds)
-        jobs.enqueue(stack, "claim", delay_seconds=min(900, wait))
+        _look_again(int(item["stack_small_id"]))
+        return SETTLED
 
 
-def _attest_held(item: dict[str, Any]) -> None:
-    """Attest for every sampled node whose operator's key nodeplane holds."""
+def _attest_held(item: dict[str, Any]) -> bool:
+    """Attest for every sampled node whose operator's key nodeplane holds; True when one of those attestations
+    disagrees with the node's commitment (the ticket must then be looked at again)."""
     stack = int(item["stack_small_id"])
     in_flight: StepInFlight | None = None
+    attested = disagrees = False
     for node in item.get("requested_attestation_nodes", []):
         if f"n{node}" in item.get("attestations", {}):
             continue
@@ -116,11 +233,15 @@ def _attest_held(item: dict[str, Any]) -> None:
         if address:
             try:
                 steps.attest(stack, int(node), address)
+                attested = True
+                disagrees = disagrees or not steps.agrees(stack)
             except StepInFlight as exc:
                 in_flight = exc  # try the other attesters first
-    tickets.touch(stack, next_check=clock.now() + settings().settlement_stall_seconds)
+    if not attested:
+        tickets.touch(stack, next_check=clock.now() + settings().settlement_stall_seconds)
     if in_flight is not None:
         raise in_flight  # the message comes back after its visibility timeout, past the step's lease
+    return disagrees or any(not a.get("agrees", True) for a in item.get("attestations", {}).values())
 
 
 def _resolve(item: dict[str, Any]) -> None:
