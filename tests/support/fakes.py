@@ -359,6 +359,29 @@ class FakeChain:
         self._maybe_crash("submit_attestation")
         return outcome
 
+    def submit_attestations(
+        self,
+        *,
+        operator: str,
+        node_small_id: int,
+        attestations: list[tuple[int, bytes, bytes]],
+        guard: Guard | None = None,
+    ) -> TxOutcome:
+        """The attestations one by one, their events as one transaction's (stopping at the first abort)."""
+
+        def each() -> TxOutcome:
+            events: list[dict[str, Any]] = []
+            for stack, proof, leaf in attestations:
+                outcome = self.submit_attestation(
+                    operator=operator, node_small_id=node_small_id, stack_small_id=stack, proof=proof, leaf=leaf
+                )
+                if not outcome.ok:
+                    return outcome
+                events += outcome.events
+            return TxOutcome(digest=events[0]["id"]["txDigest"] if events else self._digest(), events=events)
+
+        return guarded(guard, each)
+
     def _dispute(self, stack: int, attester: int, proof: bytes) -> dict[str, Any]:
         t = self.tickets[stack]
         return {

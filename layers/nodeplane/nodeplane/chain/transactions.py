@@ -106,10 +106,15 @@ class DecodedTransaction:
     calls: list[MoveCall] = field(default_factory=list)
     expiration_epoch: int | None = None
     coin_commands: list[CoinCommand] = field(default_factory=list)
+    # the owned-object inputs, each once however many commands use it (None: as the commands name them)
+    object_inputs: tuple[ObjectRef, ...] | None = None
 
     def owned_inputs(self) -> list[ObjectRef]:
-        """Every owned object the transaction names (gas first): what it locks on Sui."""
+        """Every owned object the transaction names (gas first): what it locks on Sui. An input that several
+        calls use (one node badge for several attestations) is one input, as on Sui."""
         refs = list(self.gas.payment)
+        if self.object_inputs is not None and not self.coin_commands:
+            return refs + list(self.object_inputs)
         refs += [a for c in self.calls for a in c.arguments if isinstance(a, ObjectRef)]
         for command in self.coin_commands:
             refs += [a for a in (command.coin, *command.sources) if isinstance(a, ObjectRef)]
@@ -330,8 +335,15 @@ def decode_move_call(
                 raise TransactionError(f"{function}: argument of type {tname} has the wrong input kind")
             values.append(ivalue if ikind == "object" else decode_pure(tname, ivalue))
         calls.append(MoveCall(package, mod, function, types, tuple(values)))
+    used = {index for *_, args in raw_calls for akind, index in args if akind == "Input"}
+    objects = tuple(v for i, (k, v) in enumerate(inputs) if k == "object" and isinstance(v, ObjectRef) and i in used)
     return DecodedTransaction(
-        sender=sender, gas=gas, calls=calls, expiration_epoch=expiration, coin_commands=coin_commands
+        sender=sender,
+        gas=gas,
+        calls=calls,
+        expiration_epoch=expiration,
+        coin_commands=coin_commands,
+        object_inputs=objects if raw_calls else None,
     )
 
 

@@ -277,6 +277,23 @@ class PortOps:
         pure = [stack_small_id, proof, leaf]
         return self._operator(operator, [node_small_id], "submit_stack_settlement_attestation", pure, None, guard)
 
+    def submit_attestations(
+        self,
+        *,
+        operator: str,
+        node_small_id: int,
+        attestations: list[tuple[int, bytes, bytes]],
+        guard: Guard | None = None,
+    ) -> TxOutcome:
+        function = "submit_stack_settlement_attestation"
+        needs = Needs(badges=(node_small_id,), serialise=True, purpose=function)
+
+        def calls(inputs: Inputs) -> list[CallSpec]:
+            # the same badge in every call: one input of the transaction (identical inputs are merged)
+            return [CallSpec(function, pure=list(a), objects=[inputs.badges[0]]) for a in attestations]
+
+        return self._atoma(operators.keypair(operator), needs, calls, guard=guard)
+
     def claim_funds(
         self, *, operator: str, node_small_id: int, ticket_ids: list[int], guard: Guard | None = None
     ) -> TxOutcome:

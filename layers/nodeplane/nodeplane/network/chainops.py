@@ -167,6 +167,18 @@ class ChainOps(Protocol):
         """`db::submit_stack_settlement_attestation` by a sampled attestation node."""
         ...
 
+    def submit_attestations(
+        self,
+        *,
+        operator: str,
+        node_small_id: int,
+        attestations: list[tuple[int, bytes, bytes]],
+        guard: Guard | None = None,
+    ) -> TxOutcome:
+        """One transaction of `db::submit_stack_settlement_attestation` calls, one per (stack, proof, leaf), by one
+        attestation node: all of them happen, or none."""
+        ...
+
     def claim_funds(
         self, *, operator: str, node_small_id: int, ticket_ids: list[int], guard: Guard | None = None
     ) -> TxOutcome:

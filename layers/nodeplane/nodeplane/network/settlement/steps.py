@@ -193,8 +193,8 @@ def agrees(stack: int) -> bool:
     return not item or proofs.committed_proof(stack, _attester_units(stack, item)).hex() == committed
 
 
-def attest(stack: int, node: int, address: str) -> str:
-    """Submit node's attestation for the stack, computed from nodeplane's own count of the stack's units."""
+def _attestation(stack: int, node: int) -> tuple[bytes, bytes] | str:
+    """(proof, leaf) of node's attestation for the stack, or the digest it was recorded with already."""
     item = tickets.ticket(stack)
     if item is None:
         raise NotFound(f"stack {stack} has no settlement ticket")
@@ -205,19 +205,40 @@ def attest(stack: int, node: int, address: str) -> str:
     if existing:
         return str(existing.get("tx", ""))
     units = _attester_units(stack, item)
-    proof, leaf_bytes = proofs.committed_proof(stack, units), proofs.leaf(stack, units, slot)
+    return proofs.committed_proof(stack, units), proofs.leaf(stack, units, slot)
 
-    def recorded() -> str | None:
-        again = (tickets.ticket(stack) or {}).get("attestations", {}).get(f"n{node}")
-        return str(again.get("tx")) if again else None
 
+def _attested(stacks: list[int], node: int) -> str | None:
+    """The attestation's digest once node's attestation of every one of ``stacks`` is recorded."""
+    found = [(tickets.ticket(s) or {}).get("attestations", {}).get(f"n{node}") for s in stacks]
+    return str(found[0].get("tx")) if found and all(found) and found[0] else None
+
+
+def attest(stack: int, node: int, address: str) -> str:
+    """Submit node's attestation for the stack, computed from nodeplane's own count of the stack's units."""
+    return attest_many([stack], node, address)
+
+
+def attest_many(stacks: list[int], node: int, address: str) -> str:
+    """Node's attestations of ``stacks`` in one transaction (one guarded step for all of them)."""
+    entries: list[tuple[int, bytes, bytes]] = []
+    digests = []
+    for stack in stacks:
+        found = _attestation(stack, node)
+        if isinstance(found, str):
+            digests.append(found)
+        else:
+            entries.append((stack, *found))
+    if not entries:
+        return digests[0]
+    pending = [stack for stack, _, _ in entries]
     return guarded_call(
-        [stack],
+        pending,
         f"attest#{node}",
-        lambda guard: chainops.ops().submit_attestation(
-            operator=address, node_small_id=node, stack_small_id=stack, proof=proof, leaf=leaf_bytes, guard=guard
+        lambda guard: chainops.ops().submit_attestations(
+            operator=address, node_small_id=node, attestations=entries, guard=guard
         ),
-        done=recorded,
+        done=lambda: _attested(pending, node),
     )
 
 

@@ -39,30 +39,56 @@ Outcome = str | Exception
 def settle(stacks: list[int]) -> dict[int, Outcome]:
     """Advance the settlements of one batch: each stack's outcome (its last status seen, or what it raised).
 
-    The batch's tickets and stacks are read in one call; claims due for one node go out in one transaction (the
-    contract takes several tickets, or stacks, at once); the other settlements advance concurrently, each as
-    :func:`process` does it. A stack named twice is advanced once.
+    The batch's tickets and stacks are read in one call. The chain calls one node signs for are batched: its
+    attestations go out in one transaction, its claims in one (the contract takes several tickets, or stacks, at
+    once). Whatever is left advances as :func:`process` does it, one lane per signing node (an operator's
+    transactions run one at a time anyway), the lanes concurrently. A stack named twice is advanced once.
     """
     distinct = list(dict.fromkeys(stacks))
     found = _read(distinct)
     outcomes: dict[int, Outcome] = {}
-    for (kind, node), group in _due_claims(found).items():
-        outcomes.update(_claim_together(kind, node, group, found))
-    rest = [s for s in distinct if s not in outcomes]
+    again: set[int] = set()  # batched stacks with more to do now: looked at afresh
+    for (kind, node), group in _batches(found).items():
+        done = _together(kind, node, group, found)
+        outcomes.update(done)
+        again |= {s for s in group if s not in done and kind == "attest"}
+    lanes: dict[object, list[int]] = {}
+    for stack in distinct:
+        if stack not in outcomes:
+            lanes.setdefault(_lane(stack, found[stack], stack in again), []).append(stack)
 
-    def one(stack: int) -> tuple[int, Outcome]:
-        with store.known(*found.get(stack, ())):
-            try:
-                return stack, process(stack)
-            except Exception as exc:  # the record's own failure: only its message goes back to the queue
-                return stack, exc
+    def run(lane: list[int]) -> list[tuple[int, Outcome]]:
+        out: list[tuple[int, Outcome]] = []
+        for stack in lane:
+            with store.known(*(() if stack in again else found[stack])):
+                try:
+                    out.append((stack, process(stack)))
+                except Exception as exc:  # the record's own failure: only its message goes back to the queue
+                    out.append((stack, exc))
+        return out
 
-    if len(rest) <= 1:
-        outcomes.update(one(s) for s in rest)
+    if len(lanes) <= 1:
+        for lane in lanes.values():
+            outcomes.update(run(lane))
     else:
-        with ThreadPoolExecutor(max_workers=min(CONCURRENCY, len(rest))) as pool:
-            outcomes.update(pool.map(one, rest))
+        with ThreadPoolExecutor(max_workers=min(CONCURRENCY, len(lanes))) as pool:
+            for done in pool.map(run, lanes.values()):
+                outcomes.update(done)
     return outcomes
+
+
+def _ticket(found: tuple[dict[str, Any], ...]) -> dict[str, Any] | None:
+    return next((i for i in found if i["sk"] == "TICKET"), None)
+
+
+def _lane(stack: int, found: tuple[dict[str, Any], ...], fresh: bool) -> object:
+    """Settlements whose next chain call the same node signs share a lane (its wallet serialises them)."""
+    ticket = _ticket(found)
+    if ticket is None or fresh:
+        return ("stack", stack)
+    if ticket["settlement_status"] == ATTESTING:
+        return ("attesters", tuple(ticket.get("requested_attestation_nodes", [])))
+    return ("node", int(ticket["selected_node_id"]))
 
 
 def _read(stacks: list[int]) -> dict[int, tuple[dict[str, Any], ...]]:
@@ -88,12 +114,12 @@ def _read(stacks: list[int]) -> dict[int, tuple[dict[str, Any], ...]]:
     return {s: tuple(found) for s, found in out.items()}
 
 
-def _due_claims(found: dict[int, tuple[dict[str, Any], ...]]) -> dict[tuple[str, int], list[int]]:
-    """(claim kind, node) -> the batch's stacks whose claim is due now, for groups of two or more."""
+def _batches(found: dict[int, tuple[dict[str, Any], ...]]) -> dict[tuple[str, int], list[int]]:
+    """(kind, signing node) -> the batch's stacks whose chain call that node makes now, for two or more."""
     now = clock.now()
     groups: dict[tuple[str, int], list[int]] = {}
     for stack, found_items in found.items():
-        ticket = next((i for i in found_items if i["sk"] == "TICKET"), None)
+        ticket = _ticket(found_items)
         if ticket is None or now >= float(ticket.get("deadline", float("inf"))):
             continue
         status, node = ticket["settlement_status"], int(ticket["selected_node_id"])
@@ -101,28 +127,42 @@ def _due_claims(found: dict[int, tuple[dict[str, Any], ...]]) -> dict[tuple[str,
             groups.setdefault(("claim", node), []).append(stack)
         elif status == CLAIMING:
             groups.setdefault(("claim_stack", node), []).append(stack)
+        elif status == ATTESTING:
+            waiting = [int(n) for n in ticket.get("requested_attestation_nodes", [])]
+            waiting = [n for n in waiting if f"n{n}" not in ticket.get("attestations", {})]
+            if len(waiting) == 1:  # one attester left: the usual case (one is sampled per settlement)
+                groups.setdefault(("attest", waiting[0]), []).append(stack)
     return {key: group for key, group in groups.items() if len(group) > 1}
 
 
-def _claim_together(
+def _together(
     kind: str, node: int, group: list[int], found: dict[int, tuple[dict[str, Any], ...]]
 ) -> dict[int, Outcome]:
-    """One claim transaction for the group; {} leaves each stack to :func:`process` (nodeplane does not sign for
-    the node, a step is in flight, or the chain refused the group: each then meets its own fate)."""
+    """One transaction for the group; {} leaves each stack to :func:`process` (nodeplane does not sign for the
+    node, a step is in flight, or the chain refused the group: each then meets its own fate). Attested stacks
+    whose attestation disagrees, or whose window has closed already, are left out too, for a fresh look."""
     address = _signer(node)
     if not address:
         return {}
     known = [i for s in group for i in found[s]]
     try:
         with store.known(*known):
+            if kind == "attest":
+                steps.attest_many(group, node, address)
+                now = clock.now()
+                return {
+                    s: ATTESTING
+                    for s in group
+                    if steps.agrees(s) and now < float((_ticket(found[s]) or {}).get("claimable_at", 0))
+                }
             if kind == "claim":
                 steps.claim_settled(address, node, group)
                 return dict.fromkeys(group, COMPLETE)
-            units = [int(next(i for i in found[s] if i["sk"] == "TICKET")["num_claimed_compute_units"]) for s in group]
+            units = [int((_ticket(found[s]) or {})["num_claimed_compute_units"]) for s in group]
             steps.claim_for_stacks(address, node, group, units, fail_on_reject=False)
             return dict.fromkeys(group, COMPLETE)
     except ChainRejected as exc:
-        if exc.abort == WINDOW_NOT_OVER:
+        if kind == "claim" and exc.abort == WINDOW_NOT_OVER:
             for stack in group:
                 _look_again(stack)
             return dict.fromkeys(group, SETTLED)
