@@ -28,7 +28,10 @@ def settle_batch(records: list[SQSRecord]) -> Handle:
     for record in records:
         with contextlib.suppress(ValueError):  # reported by its own record below
             stacks.append(stack_of(record))
-    outcomes = worker.settle(stacks) if stacks else {}
+    try:
+        outcomes: dict[int, Any] = worker.settle(stacks) if stacks else {}
+    except Exception as exc:  # the batch's read failed: each record reports it, and goes back to the queue
+        outcomes = dict.fromkeys(stacks, exc)
 
     def record_handler(record: SQSRecord, fields: dict[str, Any]) -> None:
         stack = stack_of(record)

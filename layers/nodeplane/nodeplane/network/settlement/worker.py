@@ -88,7 +88,7 @@ def _lane(stack: int, found: tuple[dict[str, Any], ...], fresh: bool) -> object:
         return ("stack", stack)
     if ticket["settlement_status"] == ATTESTING:
         return ("attesters", tuple(ticket.get("requested_attestation_nodes", [])))
-    return ("node", int(ticket["selected_node_id"]))
+    return ("node", ticket.get("selected_node_id"))
 
 
 def _read(stacks: list[int]) -> dict[int, tuple[dict[str, Any], ...]]:
@@ -122,7 +122,9 @@ def _batches(found: dict[int, tuple[dict[str, Any], ...]]) -> dict[tuple[str, in
         ticket = _ticket(found_items)
         if ticket is None or now >= float(ticket.get("deadline", float("inf"))):
             continue
-        status, node = ticket["settlement_status"], int(ticket["selected_node_id"])
+        status, node = ticket.get("settlement_status"), int(ticket.get("selected_node_id", 0))
+        if not node:
+            continue
         if status == SETTLED and float(ticket.get("claimable_at", 0)) <= now:
             groups.setdefault(("claim", node), []).append(stack)
         elif status == CLAIMING:
