@@ -23,6 +23,7 @@ from tests.support.lambda_events import Context, load_function, sqs_event
 from tests.support.network import post_lock, rotate, seed_market, subscriber_at_cap
 
 SAMPLING = 2  # the task's security level: every settlement samples the other subscriber to attest
+CONFIDENTIAL = 1
 SELLER_PRICE, ATTESTER_PRICE = 100, 200
 
 
@@ -142,6 +143,26 @@ def test_claims_of_one_node_in_one_batch_are_one_transaction(market: chainops.Ch
     assert list(claims.values()) == [4]  # one claim_funds for the four tickets
     assert made == ["BatchGetItem", "TransactWriteItems", "TransactWriteItems"]  # for the whole batch
     assert {status(s) for s in stacks} == {tickets.COMPLETE}
+
+
+def test_a_confidential_claim_opens_its_ticket_then_claims_at_the_floor(market: chainops.ChainOps) -> None:
+    created = market.admin_call("create_task_entry", [0, "calls/confidential", CONFIDENTIAL, None, True])
+    chain_events.apply(created.events)
+    task = int((created.event("TaskRegisteredEvent") or {})["task_small_id"]["inner"])
+    seller = operators.operator_address("seller") or ""
+    node = operators.operator_node_ids(seller)[0]
+    chain_events.apply(market.operator_calls(seller, [node], "subscribe_node_to_task", [task, SELLER_PRICE]).events)
+    stacks = []
+    for _ in range(2):
+        bought = market.buy_stack(task_small_id=task, num_compute_units=1000, price_cap=SELLER_PRICE)
+        chain_events.apply(bought.events)
+        stacks.append(int((bought.event("StackCreatedEvent") or {})["stack_small_id"]["inner"]))
+    warm, measured = stacks
+    operator_api.claim_stacks("seller", [warm], None, None)
+    made = Calls().during(lambda: operator_api.claim_stacks("seller", [measured], None, None))
+    # open: who is calling, the stack, the ticket with the stack's claim lock; claim: lease + guard, release + Complete
+    assert made == ["GetItem", "GetItem", "TransactWriteItems", "TransactWriteItems", "TransactWriteItems"]
+    assert status(measured) == tickets.COMPLETE
 
 
 # --- locks ---------------------------------------------------------------------------------------------------------

@@ -64,17 +64,21 @@ def _claim(
         nodes = {n for _, n, _ in confidential}
         if len(nodes) > 1:
             raise Conflict("one claim covers the stacks of one node")
+        opened = []
         for stack, node, claimed in confidential:
-            if not tickets.open_confidential_claim(stack, node, claimed):
+            ticket = tickets.open_confidential_claim(stack, node, claimed)
+            opened.append(ticket)
+            if ticket is None:
                 # a lock was taken or the usage changed since the read: say what is claimable now
                 with store.known():  # what the stack says now, not as read before
                     claimable, item = _claimable(store.get(items.stack_pk(stack), "STACK") or {"stack_small_id": stack})
                 raise Conflict(_over_claim(item, claimed, claimable))
-        digests.append(
-            steps.claim_for_stacks(
-                address, confidential[0][1], [s for s, _, _ in confidential], [u for _, _, u in confidential]
+        with store.known(*opened):  # the tickets just written: their claim's events need not read them
+            digests.append(
+                steps.claim_for_stacks(
+                    address, confidential[0][1], [s for s, _, _ in confidential], [u for _, _, u in confidential]
+                )
             )
-        )
     digests += [steps.try_settle_stack(address, stack, node, claimed) for stack, node, claimed in sampling]
     return {"tx_digest": digests[0]} if len(digests) == 1 else {"tx_digests": digests}
 

@@ -373,9 +373,9 @@ def detect_disagreement(item: dict[str, Any]) -> bool:
 _NEW_CLAIM = "attribute_not_exists(pk) OR settlement_status = :failed"
 
 
-def open_confidential_claim(stack: int, node: int, units: int) -> bool:
-    """The ticket of an operator's own confidential claim, unless one is open already; False when the stack no
-    longer allows the claim (a lock was reserved, or fewer units are recorded than ``units``).
+def open_confidential_claim(stack: int, node: int, units: int) -> dict[str, Any] | None:
+    """The ticket of an operator's own confidential claim (as written, or {} when one is open already); None when
+    the stack no longer allows the claim (a lock was reserved, or fewer units are recorded than ``units``).
 
     As for an automatic claim, the stack is marked ``is_locked_for_claim`` in the same transaction, conditional on
     no units being locked and at least ``units`` recorded by usage reports: no new lock can be served from it.
@@ -397,8 +397,8 @@ def open_confidential_claim(stack: int, node: int, units: int) -> bool:
             ]
         )
     except TransactionFailed as exc:
-        return exc.failed("stack") is None  # only the ticket's condition failed: a claim is open already
-    return True
+        return {} if exc.failed("stack") is None else None  # only the ticket's condition failed: one is open
+    return item
 
 
 def request_confidential_claim(stack_small_id: int) -> bool:

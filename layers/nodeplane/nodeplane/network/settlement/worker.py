@@ -49,9 +49,9 @@ def settle(stacks: list[int]) -> dict[int, Outcome]:
     outcomes: dict[int, Outcome] = {}
     again: set[int] = set()  # batched stacks with more to do now: looked at afresh
     for (kind, node), group in _batches(found).items():
-        done = _together(kind, node, group, found)
-        outcomes.update(done)
-        again |= {s for s in group if s not in done and kind == "attest"}
+        settled, follow_up = _together(kind, node, group, found)
+        outcomes.update(settled)
+        again |= follow_up
     lanes: dict[object, list[int]] = {}
     for stack in distinct:
         if stack not in outcomes:
@@ -72,8 +72,8 @@ def settle(stacks: list[int]) -> dict[int, Outcome]:
             outcomes.update(run(lane))
     else:
         with ThreadPoolExecutor(max_workers=min(CONCURRENCY, len(lanes))) as pool:
-            for done in pool.map(run, lanes.values()):
-                outcomes.update(done)
+            for lane_outcomes in pool.map(run, lanes.values()):
+                outcomes.update(lane_outcomes)
     return outcomes
 
 
@@ -84,9 +84,9 @@ def _ticket(found: tuple[dict[str, Any], ...]) -> dict[str, Any] | None:
 def _lane(stack: int, found: tuple[dict[str, Any], ...], fresh: bool) -> object:
     """Settlements whose next chain call the same node signs share a lane (its wallet serialises them)."""
     ticket = _ticket(found)
-    if ticket is None or fresh:
+    if ticket is None:
         return ("stack", stack)
-    if ticket["settlement_status"] == ATTESTING:
+    if ticket["settlement_status"] == ATTESTING and not fresh:  # fresh: attested just now, its claim is next
         return ("attesters", tuple(ticket.get("requested_attestation_nodes", [])))
     return ("node", ticket.get("selected_node_id"))
 
@@ -139,39 +139,41 @@ def _batches(found: dict[int, tuple[dict[str, Any], ...]]) -> dict[tuple[str, in
 
 def _together(
     kind: str, node: int, group: list[int], found: dict[int, tuple[dict[str, Any], ...]]
-) -> dict[int, Outcome]:
-    """One transaction for the group; {} leaves each stack to :func:`process` (nodeplane does not sign for the
-    node, a step is in flight, or the chain refused the group: each then meets its own fate). Attested stacks
-    whose attestation disagrees, or whose window has closed already, are left out too, for a fresh look."""
+) -> tuple[dict[int, Outcome], set[int]]:
+    """One transaction for the group: the outcomes it settled, and the stacks to look at afresh (attested, but
+    their attestation disagrees or their window has closed already). A stack in neither is left to
+    :func:`process` (nodeplane does not sign for the node, a step is in flight, or the chain refused the group:
+    each then meets its own fate)."""
     address = _signer(node)
     if not address:
-        return {}
+        return {}, set()
     known = [i for s in group for i in found[s]]
     try:
         with store.known(*known):
             if kind == "attest":
                 steps.attest_many(group, node, address)
                 now = clock.now()
-                return {
+                done: dict[int, Outcome] = {
                     s: ATTESTING
                     for s in group
                     if steps.agrees(s) and now < float((_ticket(found[s]) or {}).get("claimable_at", 0))
                 }
+                return done, {s for s in group if s not in done}
             if kind == "claim":
                 steps.claim_settled(address, node, group)
-                return dict.fromkeys(group, COMPLETE)
+                return dict.fromkeys(group, COMPLETE), set()
             units = [int((_ticket(found[s]) or {})["num_claimed_compute_units"]) for s in group]
             steps.claim_for_stacks(address, node, group, units, fail_on_reject=False)
-            return dict.fromkeys(group, COMPLETE)
+            return dict.fromkeys(group, COMPLETE), set()
     except ChainRejected as exc:
         if kind == "claim" and exc.abort == WINDOW_NOT_OVER:
             for stack in group:
                 _look_again(stack)
-            return dict.fromkeys(group, SETTLED)
+            return dict.fromkeys(group, SETTLED), set()
         logger.info("the chain refused %s for stacks %s together (%s): one by one", kind, group, exc.abort)
-        return {}
+        return {}, set()
     except StepInFlight:
-        return {}
+        return {}, set()
 
 
 def process(stack_small_id: int) -> str:
