@@ -15,9 +15,9 @@ from typing import Any
 
 import pytest
 
+from nodeplane.chain.decoding import decode_move_call
 from nodeplane.chain.keys import Keypair
 from nodeplane.chain.ledger import LocalLedger
-from nodeplane.chain.transactions import decode_move_call
 from nodeplane_local.sui_rpc.resolvers import Backend, Root
 from nodeplane_local.sui_rpc.server import SuiGraphQLServer
 from tests.support.chain import ddb_client, new_ledger
