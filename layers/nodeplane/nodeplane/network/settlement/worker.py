@@ -1,4 +1,8 @@
-"""The settlement worker: advance one settlement as far as it can go now (the SQS job only names the stack).
+"""The settlement worker: advance the settlements of an SQS batch (each job only names a stack), one step each.
+
+A batch is read in one call; one node's attestations, and its claims, go out in one chain transaction each; the
+rest advance in one lane per signing node, the lanes concurrently. Each step costs three DynamoDB calls, a batch
+of one node's ten the same three (docs/performance.md).
 
 Dispute window: on chain a claim waits until ``epoch >= dispute_settled_at_epoch`` (try_settle's epoch + 1).
 nodeplane has no epoch clock, so it waits ``SETTLEMENT_WINDOW_SECONDS`` after the ticket (the local stand-in for
