@@ -15,7 +15,7 @@ import time
 from common import median
 
 from nodeplane.pool.inspection import inspect_host
-from tests.support.sshd import SshServer
+from nodeplane_local.harness.sshd import SshServer
 
 
 async def timed(server: SshServer, concurrency: int) -> tuple[float, float]:

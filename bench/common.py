@@ -15,7 +15,6 @@ from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
 
 
 @contextmanager
@@ -28,7 +27,7 @@ def moto_backend(dynamodb_local: bool = False) -> Iterator[dict[str, str]]:
     import boto3
     from moto.server import ThreadedMotoServer
 
-    from tests.support.aws import environment
+    from nodeplane_local.harness.aws import environment
 
     logging.getLogger("werkzeug").setLevel(logging.ERROR)  # one access-log line per request would bury the results
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)

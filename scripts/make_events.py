@@ -7,16 +7,13 @@ Run `python scripts/make_events.py` after adding a function; the files are commi
 from __future__ import annotations
 
 import json
-import sys
 import uuid
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
-
-from nodeplane.chain.signatures import blake2b256, registration_digest  # noqa: E402
-from nodeplane.network.usage import usage_digest  # noqa: E402
-from nodeplane_local.samples import (  # noqa: E402  (the ids `nodeplane-local seed` creates)
+from nodeplane.chain.signatures import blake2b256, registration_digest
+from nodeplane.network.usage import usage_digest
+from nodeplane_local.harness.lambda_events import http_event
+from nodeplane_local.samples import (  # the ids `nodeplane-local seed` creates
     CLUSTER,
     KEY,
     NODE,
@@ -31,8 +28,8 @@ from nodeplane_local.samples import (  # noqa: E402  (the ids `nodeplane-local s
     STACK_WITH_USAGE,
     UNSUBSCRIBED_TASK,
 )
-from tests.support.lambda_events import http_event  # noqa: E402
 
+ROOT = Path(__file__).resolve().parents[1]
 LEGACY_BODY = {"node_small_id": 1, "public_address": NODE_URL, "country": "PT"}
 HTTP = {
     "pool_offers_list": ("GET", "/v1/offers", None, {"gpu_vendor": "NVIDIA", "price_max": 5}, None),

@@ -18,9 +18,9 @@ import pytest
 from nodeplane.chain.keys import Keypair
 from nodeplane.chain.ledger import LocalLedger
 from nodeplane.chain.transactions import decode_move_call
+from nodeplane_local.harness.chain import ddb_client, new_ledger
 from nodeplane_local.sui_rpc.resolvers import Backend, Root
 from nodeplane_local.sui_rpc.server import SuiGraphQLServer
-from tests.support.chain import ddb_client, new_ledger
 
 LEDGER_ADMIN = Keypair.generate("ed25519")
 

@@ -14,16 +14,15 @@ import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
 
 from nodeplane_local.functions import Function
 from nodeplane_local.gateway import Match, build_event
-from nodeplane_local.template import HttpRoute, parse_template
+from nodeplane_local.harness.aws import template
+from nodeplane_local.template import HttpRoute
 from nodeplane_local.workers import ACCOUNT_ID, REGION, sqs_records
 
-ROOT = Path(__file__).resolve().parents[2]
 # the moment every test event is sent at (events/ samples are stable across `make events` runs)
 SENT_AT = dt.datetime(2026, 11, 23, 6, 0, tzinfo=dt.UTC).timestamp()
 QUEUE_ARN = f"arn:aws:sqs:{REGION}:{ACCOUNT_ID}:nodeplane-queue"
@@ -36,8 +35,7 @@ def _function(name: str) -> Function:
     """functions/<name> as the template declares it, with its pool of warm containers."""
     with _lock:
         if not _functions:
-            template = parse_template(ROOT / "template.yaml")
-            _functions.update({spec.code_uri.name: Function(spec) for spec in template.functions.values()})
+            _functions.update({spec.code_uri.name: Function(spec) for spec in template().functions.values()})
         return _functions[name]
 
 
