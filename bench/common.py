@@ -162,10 +162,25 @@ class Meter:
             self.items += sum(len(v) for v in parsed["Responses"].values())
 
 
+# the offer every seeded node was imported from, as the offers table holds one
+_OFFER = {
+    "cloud_provider": "AWS",
+    "region": "us-east-1",
+    "instance_type": "g5.xlarge",
+    "hourly_cost": 1.5,
+    "gpu_count": 1,
+    "gpu_memory_mib": 24576,
+    "gpu_vendor": "NVIDIA",
+    "gpu_type": "A10G",
+    "num_vcpus": 4,
+    "main_memory_mib": 16384,
+}
+
+
 def seed_pool_nodes(tenant: str, count: int) -> list[str]:
     """``count`` cloud nodes of ``tenant``, written directly (BatchWriteItem), with the counters to match."""
     from nodeplane import store
-    from nodeplane.pool import items
+    from nodeplane.pool import items, nodes
 
     client = store.dynamodb()
     table = store.dynamo.settings().table_name
@@ -174,30 +189,8 @@ def seed_pool_nodes(tenant: str, count: int) -> list[str]:
     for i in range(count):
         node_id = f"00000000-0000-4000-8000-{i:012d}"
         created = f"2026-11-23T06:{i // 6000:02d}:{(i // 100) % 60:02d}.{i % 1000:03d}Z"
-        batch.append(
-            {
-                "PutRequest": {
-                    "Item": store.dynamo.serialize(
-                        {
-                            "pk": items.tenant_pk(tenant),
-                            "sk": items.node_sk(node_id),
-                            "entity": "node",
-                            "tenant": tenant,
-                            "id": node_id,
-                            "node_type": "CLOUD",
-                            "hostname": f"n{i:06d}",
-                            "node_status": "AVAILABLE",
-                            "price_per_hour": 1.5,
-                            "provider": "aws",
-                            "region": "us-east-1",
-                            "instance_type": "g5.xlarge",
-                            "created_at": created,
-                            **items.node_indexes(tenant, node_id, created, f"n{i:06d}"),
-                        }
-                    )
-                }
-            }
-        )
+        node = nodes.cloud_node(tenant, node_id, f"n{i:06d}", created=created, offer_id="bench-offer", offer=_OFFER)
+        batch.append({"PutRequest": {"Item": store.dynamo.serialize(node)}})
         ids.append(node_id)
         if len(batch) == 25:
             client.batch_write_item(RequestItems={table: batch})

@@ -28,6 +28,7 @@ from nodeplane_local.harness.lambda_events import (
     received_event,
     schedule_event,
     sqs_event,
+    sqs_message,
 )
 from nodeplane_local.harness.network import chain_event, hold_operator_key, inner, register_operator
 from nodeplane_local.harness.sshd import SshdMissing, SshServer, new_client_key
@@ -59,5 +60,6 @@ __all__ = [
     "register_operator",
     "schedule_event",
     "sqs_event",
+    "sqs_message",
     "template",
 ]
