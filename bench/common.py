@@ -114,9 +114,7 @@ def sui_rpc_stand_in() -> Iterator[dict[str, str]]:
 
     from nodeplane.chain.keys import Keypair
     from nodeplane.chain.ledger import LocalLedger
-    from nodeplane.network import chain_impl
-    from nodeplane.settings import settings
-    from nodeplane_local.sui_rpc.server import SuiGraphQLServer
+    from nodeplane_local.harness.sui_rpc import start_rpc_chain, use_rpc_chain
 
     ledger = LocalLedger(
         boto3.client("dynamodb"),
@@ -124,25 +122,13 @@ def sui_rpc_stand_in() -> Iterator[dict[str, str]]:
         admin_address=Keypair.generate().address,
         cross_validation_probability_permille=1000,  # as bench/world.py sets it for the ledger in process
     )
-    info = ledger.genesis()
-    server = SuiGraphQLServer(ledger).start()
-    env = {
-        "SUI_RPC_URL": server.url,
-        "SUI_NETWORK": "localnet",
-        "ATOMA_PACKAGE_ID": info["package"],
-        "ATOMA_DB_OBJECT_ID": info["db_id"],
-        "ATOMA_DB_INITIAL_SHARED_VERSION": str(info["db_initial_shared_version"]),
-        "USDC_COIN_TYPE": info["usdc_type"],
-        "SUI_FAUCET_URL": server.url.removesuffix("/graphql") + "/dev/faucet",
-    }
-    os.environ.update(env)
-    settings.cache_clear()
-    chain_impl.default_ops.cache_clear()
-    ledger.grant_admin(chain_impl.default_ops().wallet("admin").address)
+    ledger.genesis()
+    chain = start_rpc_chain(ledger)
     try:
-        yield env
+        use_rpc_chain(chain)
+        yield chain.environment()
     finally:
-        server.stop()
+        chain.server.stop()
 
 
 class Meter:

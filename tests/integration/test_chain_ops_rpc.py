@@ -22,9 +22,10 @@ from nodeplane.settings import settings
 from nodeplane_local.engines import free_port
 from nodeplane_local.harness.lambda_events import Context, container, http_event, invoke, schedule_event
 from nodeplane_local.harness.network import post_lock
+from nodeplane_local.harness.sui_rpc import RpcChain, fresh_ops
 from nodeplane_local.sui_rpc.resolvers import Root
 from nodeplane_local.sui_rpc.server import SuiGraphQLServer
-from tests.support.sui_rpc import Recorder, RpcChain, fresh_ops
+from tests.support.sui_rpc import Recorder
 
 pytestmark = [pytest.mark.dynamodb_local, pytest.mark.parametrize("aws_env", ["dynamodb_local"], indirect=True)]
 

@@ -1,6 +1,6 @@
 """The development harness the tests and the benches share (never imported by the layer, nor deployed).
 
-One module for each kind of thing:
+One module for each kind of thing; the names below are re-exported here:
 
 - ``lambda_events``: the events Lambda delivers (HTTP API 2.0, SQS, EventBridge schedules) and in-process
   invocation through the local runtime's warm containers (``http_event``, ``invoke``, ``load_function``, …).
@@ -9,6 +9,8 @@ One module for each kind of thing:
 - ``network``: the inference network's chain events and market, operators, stacks, lock requests.
 - ``fakes``: ``FakeChain``, a ChainOps that keeps the ``atoma::db`` contract's rules.
 - ``sshd``: a real OpenSSH server on 127.0.0.1.
+- ``sui_rpc``: the Sui GraphQL stand-in over a local ledger, every function pointed at it (import it from its
+  module: it loads the GraphQL server, so it is not re-exported here).
 """
 
 from __future__ import annotations
