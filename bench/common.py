@@ -10,7 +10,6 @@ import subprocess
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
-from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -59,17 +58,12 @@ def moto_backend(dynamodb_local: bool = False) -> Iterator[dict[str, str]]:
             os.environ.pop("AWS_ENDPOINT_URL_DYNAMODB", None)
 
 
-@lru_cache(maxsize=1)
-def _template() -> Any:
-    from nodeplane_local.template import parse_template
-
-    return parse_template(ROOT / "template.yaml")
-
-
 def function_environment(name: str) -> dict[str, str]:
     """The environment Lambda gives the function in functions/<name>: template.yaml's literal variables (Globals
     included) and the runtime's AWS_LAMBDA_FUNCTION_NAME."""
-    for logical_id, fn in _template().functions.items():
+    from nodeplane_local.harness.aws import template
+
+    for logical_id, fn in template().functions.items():
         if fn.code_uri.name == name:
             literal = {k: v for k, v in fn.environment.items() if isinstance(v, str)}
             return literal | {"AWS_LAMBDA_FUNCTION_NAME": logical_id}
