@@ -174,13 +174,13 @@ def report_usage(
 
 class Chain:
     def __init__(self, rt: LocalRuntime) -> None:
+        # the runtime's sampling rate, for the transactions an operator's own daemon sends here
+        permille = int(rt.extra_env.get("LEDGER_CROSS_VALIDATION_PERMILLE", "10"))
         if rt.sui_rpc:  # the stand-in's ledger, in its own DynamoDB Local under <data-dir>/sui-rpc
-            self.ledger = connect(rt.data_dir)
+            self.ledger = connect(rt.data_dir, cross_validation_permille=permille)
             return
         env = rt.info()["env"]
         # the admin address only matters for genesis, which the runtime did
-        # the runtime's sampling rate, for the transactions an operator's own daemon sends here
-        permille = int(rt.extra_env.get("LEDGER_CROSS_VALIDATION_PERMILLE", "10"))
         self.ledger = LocalLedger(
             rt.client("dynamodb"),
             env["LEDGER_TABLE_NAME"],

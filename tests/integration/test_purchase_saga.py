@@ -150,7 +150,7 @@ def test_a_purchase_the_chain_did_not_make_is_refunded_in_the_request(aws_env, c
     balances.credit("tenant-a", PRICE)
     chain.fail = failure
     reply = post_lock()
-    assert reply.status == 503 and "refunded" in reply.body["error"]["message"]
+    assert reply.status == 500 and "refunded" in reply.body["error"]["message"]
     intent = only_intent()
     assert intent["state"] == REFUNDED and ("digest" in intent) == (failure == "abort")
     assert balances.balance("tenant-a") == PRICE

@@ -14,8 +14,8 @@ from typing import Any
 
 import pytest
 
+from nodeplane.chain.decoding import decode_move_call
 from nodeplane.chain.keys import Keypair
-from nodeplane.chain.transactions import decode_move_call
 from nodeplane_local.harness.chain import ddb_client, new_ledger
 from nodeplane_local.harness.sui_rpc import RpcChain, fresh_ops, start_rpc_chain, use_rpc_chain
 

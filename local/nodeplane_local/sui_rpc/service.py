@@ -65,12 +65,20 @@ def read_state(data_dir: Path) -> dict[str, Any] | None:
     return state
 
 
-def connect(data_dir: Path) -> LocalLedger:
-    """The ledger of the stand-in serving from ``data_dir`` (for admin commands in another process)."""
+def connect(data_dir: Path, *, cross_validation_permille: int | None = None) -> LocalLedger:
+    """The ledger of the stand-in serving from ``data_dir`` (for admin commands in another process);
+    ``cross_validation_permille``: the sampling rate of the transactions sent through it (the contract's default)."""
     state = read_state(data_dir)
     if state is None:
         raise StandInError(f"no Sui GraphQL stand-in serves from {data_dir}: start `nodeplane-local sui-rpc` first")
-    return LocalLedger(client("dynamodb", state["dynamodb_url"]), state["table"], admin_address=state["admin_address"])
+    extra = (
+        {}
+        if cross_validation_permille is None
+        else {"cross_validation_probability_permille": cross_validation_permille}
+    )
+    return LocalLedger(
+        client("dynamodb", state["dynamodb_url"]), state["table"], admin_address=state["admin_address"], **extra
+    )
 
 
 @dataclass

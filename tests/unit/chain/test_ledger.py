@@ -8,9 +8,10 @@ import boto3
 import pytest
 from moto import mock_aws
 
+from nodeplane.chain.decoding import decode_move_call
 from nodeplane.chain.keys import Keypair
 from nodeplane.chain.ledger import LocalLedger, TransactionRejected, TxResult
-from nodeplane.chain.transactions import CallSpec, ObjectRef, build_atoma_transaction, decode_move_call
+from nodeplane.chain.transactions import CallSpec, ObjectRef, build_atoma_transaction
 from nodeplane_local.harness.chain import create_ledger_table, ddb_client
 
 TABLE = "ledger"

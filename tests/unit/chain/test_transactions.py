@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from nodeplane.chain.decoding import decode_move_call, decode_pure
 from nodeplane.chain.keys import Keypair
 from nodeplane.chain.signatures import transaction_digest, transaction_signing_digest, verify_serialized
 from nodeplane.chain.transactions import (
@@ -18,8 +19,6 @@ from nodeplane.chain.transactions import (
     SharedObject,
     TransactionError,
     build_atoma_transaction,
-    decode_move_call,
-    decode_pure,
     encode_pure,
 )
 

@@ -170,12 +170,7 @@ def delete(
     table: str | None = None,
     label: str = "",
 ) -> Op:
-    body: dict[str, Any] = {
-        "TableName": table or settings().table_name,
-        "Key": serialize({"pk": pk, "sk": sk}),
-    }
-    _conditions(body, condition, names, values)
-    return Op("Delete", body, label)
+    return _keyed("Delete", pk, sk, condition, names, values, table, label)
 
 
 def check(
@@ -188,12 +183,23 @@ def check(
     table: str | None = None,
     label: str = "",
 ) -> Op:
-    body: dict[str, Any] = {
-        "TableName": table or settings().table_name,
-        "Key": serialize({"pk": pk, "sk": sk}),
-    }
+    return _keyed("ConditionCheck", pk, sk, condition, names, values, table, label)
+
+
+def _keyed(
+    kind: str,
+    pk: str,
+    sk: str,
+    condition: str | None,
+    names: dict[str, str] | None,
+    values: dict[str, Any] | None,
+    table: str | None,
+    label: str,
+) -> Op:
+    """An operation on one item named by its key (Delete, ConditionCheck)."""
+    body: dict[str, Any] = {"TableName": table or settings().table_name, "Key": serialize({"pk": pk, "sk": sk})}
     _conditions(body, condition, names, values)
-    return Op("ConditionCheck", body, label)
+    return Op(kind, body, label)
 
 
 def _conditions(

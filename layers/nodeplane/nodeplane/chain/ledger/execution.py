@@ -9,6 +9,7 @@ from typing import Any, Final
 
 from nodeplane.chain.access import TransactionRejected
 from nodeplane.chain.contract import RANDOM_OBJECT_ID, SUI_COIN_TYPE
+from nodeplane.chain.decoding import decode_move_call
 from nodeplane.chain.ledger import atoma_db, coin_ops
 from nodeplane.chain.ledger.context import Ctx, MoveAbort
 from nodeplane.chain.ledger.store import SHARED, View, object_digest, object_key
@@ -18,12 +19,7 @@ from nodeplane.chain.signatures import (
     transaction_signing_digest,
     verify_serialized,
 )
-from nodeplane.chain.transactions import (
-    DecodedTransaction,
-    SharedObject,
-    TransactionError,
-    decode_move_call,
-)
+from nodeplane.chain.transactions import DecodedTransaction, SharedObject, TransactionError
 
 RANDOM_INITIAL_SHARED_VERSION: Final = 1
 GAS_UNITS_PER_TX: Final = 1_000  # a flat gas_price·1000 MIST per transaction, charged also when it aborts
