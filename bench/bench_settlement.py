@@ -51,8 +51,8 @@ def seed(n: int) -> Any:
     """n open settlements, each waiting for one attestation by a node whose key nodeplane holds."""
     from nodeplane.network import chain_events, chainops
     from nodeplane.network.settlement import operator_api
-    from tests.support.fakes import FakeChain
-    from tests.support.network import hold_operator_key, register_operator
+    from nodeplane_local.harness.fakes import FakeChain
+    from nodeplane_local.harness.network import hold_operator_key, register_operator
 
     chain = FakeChain(sample=[2])
     chainops.use(chain)
@@ -72,7 +72,7 @@ def seed(n: int) -> Any:
 
 def throughput(n: int, env: dict[str, str]) -> dict[str, float]:
     from nodeplane.network.settlement import jobs, tickets
-    from tests.support.lambda_events import Context, load_function, received_event
+    from nodeplane_local.harness.lambda_events import Context, load_function, received_event
 
     url = env["SETTLEMENT_QUEUE_URL"]
     chain, stacks = seed(n)
@@ -102,7 +102,7 @@ def throughput(n: int, env: dict[str, str]) -> dict[str, float]:
 
 def cold(runs: int, env: dict[str, str]) -> dict[str, float]:
     # one record for a settlement that is already Complete: the worker reads its ticket and stops
-    from tests.support.lambda_events import sqs_event
+    from nodeplane_local.harness.lambda_events import sqs_event
 
     event = sqs_event([{"kind": "settle", "stack_small_id": 1}])
     with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as f:
