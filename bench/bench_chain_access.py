@@ -23,8 +23,8 @@ from nodeplane.chain.keys import Keypair
 from nodeplane.chain.ledger_access import LedgerChainAccess
 from nodeplane.chain.transactions import CallSpec, ObjectRef, build_atoma_transaction
 from nodeplane_local.engines import DynamoDBLocal
+from nodeplane_local.harness.chain import ddb_client, new_ledger
 from nodeplane_local.sui_rpc.server import SuiGraphQLServer
-from tests.support.chain import ddb_client, new_ledger
 
 
 class Operator:

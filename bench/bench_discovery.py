@@ -10,12 +10,13 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import time
 
 from common import median
 
 from nodeplane.pool.inspection import inspect_host
-from tests.support.sshd import SshServer
+from nodeplane_local.harness.sshd import SshServer
 
 
 async def timed(server: SshServer, concurrency: int) -> tuple[float, float]:
@@ -42,6 +43,7 @@ def main() -> None:
     args = parser.parse_args()
 
     n = args.concurrency
+    os.environ["SSH_PRIVATE_TARGETS"] = "allow"  # the bench's sshd listens on loopback, as the local runtime allows
     with SshServer() as server:
         asyncio.run(timed(server, 1))  # warm-up: imports, page cache, sshd's first fork
         singles = [asyncio.run(timed(server, 1)) for _ in range(args.repeat)]

@@ -14,7 +14,7 @@ import time
 
 from common import Meter, median, moto_backend, seed_pool_nodes
 
-from tests.support.lambda_events import http_event, invoke
+from nodeplane_local.harness.lambda_events import http_event, invoke
 
 
 def timed(tenant: str, query: dict[str, int] | None, meter: Meter, runs: int) -> tuple[int, int, float, int]:

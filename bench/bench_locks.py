@@ -18,7 +18,7 @@ from typing import Any
 
 from common import median
 
-from tests.support.lambda_events import http_event, invoke
+from nodeplane_local.harness.lambda_events import http_event, invoke
 
 MODEL = "llama"
 LOCK_FLOOR = 3  # the caller's stacks, the candidate nodes with the key rotation, the reservation
@@ -69,7 +69,7 @@ def use_table(name: str) -> None:
 def new_table() -> str:
     import boto3
 
-    from tests.support.aws import create_tables
+    from nodeplane_local.harness.aws import create_tables
 
     return create_tables(boto3.client("dynamodb"))["NodeplaneTable"]
 

@@ -10,7 +10,7 @@ import argparse
 
 from common import Meter, moto_backend, seed_pool_nodes
 
-from tests.support.lambda_events import http_event, invoke
+from nodeplane_local.harness.lambda_events import http_event, invoke
 
 
 def measure(tenant: str, node_id: str) -> dict[str, tuple[int, int]]:

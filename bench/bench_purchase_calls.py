@@ -14,7 +14,7 @@ from typing import Any
 
 from common import moto_backend
 
-from tests.support.lambda_events import http_event, invoke
+from nodeplane_local.harness.lambda_events import http_event, invoke
 
 MODEL = "bench/purchase"
 PRICE = 100

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from common import moto_backend
 
-from tests.support.lambda_events import http_event, invoke
+from nodeplane_local.harness.lambda_events import http_event, invoke
 
 
 def main() -> None:

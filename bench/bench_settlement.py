@@ -124,7 +124,7 @@ class World:
 
 
 def _worker() -> Any:
-    from tests.support.lambda_events import load_function
+    from nodeplane_local.harness.lambda_events import load_function
 
     return load_function("queue_settlement_worker")
 
@@ -132,7 +132,7 @@ def _worker() -> Any:
 def work(stacks: list[int]) -> None:
     """One SQS batch naming ``stacks`` through the worker; every record must succeed."""
     from nodeplane.network.settlement import jobs
-    from tests.support.lambda_events import Context, sqs_event
+    from nodeplane_local.harness.lambda_events import Context, sqs_event
 
     result = _worker().lambda_handler(sqs_event([jobs.job(s, None) for s in stacks]), Context(aws_request_id="b"))
     assert result["batchItemFailures"] == [], result
@@ -162,7 +162,7 @@ def lock_market() -> None:
 
 
 def lock(user: str) -> None:
-    from tests.support.lambda_events import http_event, invoke
+    from nodeplane_local.harness.lambda_events import http_event, invoke
 
     body = {"model": LOCK_MODEL, "max_num_tokens": 10}
     reply = invoke("proxy_lock", http_event("POST", "/proxy/v1/nodes/lock", body=body, tenant=user))
@@ -233,7 +233,7 @@ def drain(url: str, batch: int, handle: Callable[[list[dict[str, Any]]], set[str
 
 def throughput(world: World, n: int, batch: int) -> dict[str, float]:
     from nodeplane.network.settlement import jobs, tickets
-    from tests.support.lambda_events import Context, received_event
+    from nodeplane_local.harness.lambda_events import Context, received_event
 
     worker = _worker()
 
@@ -323,7 +323,7 @@ def cold(runs: int) -> dict[str, float]:
     # one record for a settlement that is already Complete: the worker reads its ticket and stops
     from nodeplane import aws, settings, store
     from nodeplane.network import items
-    from tests.support.lambda_events import sqs_event
+    from nodeplane_local.harness.lambda_events import sqs_event
 
     with moto_backend() as env:
         settings.settings.cache_clear()

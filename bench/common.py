@@ -10,12 +10,10 @@ import subprocess
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
-from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
 
 
 @contextmanager
@@ -28,7 +26,7 @@ def moto_backend(dynamodb_local: bool = False) -> Iterator[dict[str, str]]:
     import boto3
     from moto.server import ThreadedMotoServer
 
-    from tests.support.aws import environment
+    from nodeplane_local.harness.aws import environment
 
     logging.getLogger("werkzeug").setLevel(logging.ERROR)  # one access-log line per request would bury the results
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
@@ -60,17 +58,12 @@ def moto_backend(dynamodb_local: bool = False) -> Iterator[dict[str, str]]:
             os.environ.pop("AWS_ENDPOINT_URL_DYNAMODB", None)
 
 
-@lru_cache(maxsize=1)
-def _template() -> Any:
-    from nodeplane_local.template import parse_template
-
-    return parse_template(ROOT / "template.yaml")
-
-
 def function_environment(name: str) -> dict[str, str]:
     """The environment Lambda gives the function in functions/<name>: template.yaml's literal variables (Globals
     included) and the runtime's AWS_LAMBDA_FUNCTION_NAME."""
-    for logical_id, fn in _template().functions.items():
+    from nodeplane_local.harness.aws import template
+
+    for logical_id, fn in template().functions.items():
         if fn.code_uri.name == name:
             literal = {k: v for k, v in fn.environment.items() if isinstance(v, str)}
             return literal | {"AWS_LAMBDA_FUNCTION_NAME": logical_id}
@@ -115,9 +108,7 @@ def sui_rpc_stand_in() -> Iterator[dict[str, str]]:
 
     from nodeplane.chain.keys import Keypair
     from nodeplane.chain.ledger import LocalLedger
-    from nodeplane.network import chain_impl
-    from nodeplane.settings import settings
-    from nodeplane_local.sui_rpc.server import SuiGraphQLServer
+    from nodeplane_local.harness.sui_rpc import start_rpc_chain, use_rpc_chain
 
     ledger = LocalLedger(
         boto3.client("dynamodb"),
@@ -125,25 +116,13 @@ def sui_rpc_stand_in() -> Iterator[dict[str, str]]:
         admin_address=Keypair.generate().address,
         cross_validation_probability_permille=1000,  # as bench/world.py sets it for the ledger in process
     )
-    info = ledger.genesis()
-    server = SuiGraphQLServer(ledger).start()
-    env = {
-        "SUI_RPC_URL": server.url,
-        "SUI_NETWORK": "localnet",
-        "ATOMA_PACKAGE_ID": info["package"],
-        "ATOMA_DB_OBJECT_ID": info["db_id"],
-        "ATOMA_DB_INITIAL_SHARED_VERSION": str(info["db_initial_shared_version"]),
-        "USDC_COIN_TYPE": info["usdc_type"],
-        "SUI_FAUCET_URL": server.url.removesuffix("/graphql") + "/dev/faucet",
-    }
-    os.environ.update(env)
-    settings.cache_clear()
-    chain_impl.default_ops.cache_clear()
-    ledger.grant_admin(chain_impl.default_ops().wallet("admin").address)
+    ledger.genesis()
+    chain = start_rpc_chain(ledger)
     try:
-        yield env
+        use_rpc_chain(chain)
+        yield chain.environment()
     finally:
-        server.stop()
+        chain.server.stop()
 
 
 class Meter:
@@ -163,10 +142,25 @@ class Meter:
             self.items += sum(len(v) for v in parsed["Responses"].values())
 
 
+# the offer every seeded node was imported from, as the offers table holds one
+_OFFER = {
+    "cloud_provider": "AWS",
+    "region": "us-east-1",
+    "instance_type": "g5.xlarge",
+    "hourly_cost": 1.5,
+    "gpu_count": 1,
+    "gpu_memory_mib": 24576,
+    "gpu_vendor": "NVIDIA",
+    "gpu_type": "A10G",
+    "num_vcpus": 4,
+    "main_memory_mib": 16384,
+}
+
+
 def seed_pool_nodes(tenant: str, count: int) -> list[str]:
     """``count`` cloud nodes of ``tenant``, written directly (BatchWriteItem), with the counters to match."""
     from nodeplane import store
-    from nodeplane.pool import items
+    from nodeplane.pool import items, nodes
 
     client = store.dynamodb()
     table = store.dynamo.settings().table_name
@@ -175,30 +169,8 @@ def seed_pool_nodes(tenant: str, count: int) -> list[str]:
     for i in range(count):
         node_id = f"00000000-0000-4000-8000-{i:012d}"
         created = f"2026-11-23T06:{i // 6000:02d}:{(i // 100) % 60:02d}.{i % 1000:03d}Z"
-        batch.append(
-            {
-                "PutRequest": {
-                    "Item": store.dynamo.serialize(
-                        {
-                            "pk": items.tenant_pk(tenant),
-                            "sk": items.node_sk(node_id),
-                            "entity": "node",
-                            "tenant": tenant,
-                            "id": node_id,
-                            "node_type": "CLOUD",
-                            "hostname": f"n{i:06d}",
-                            "node_status": "AVAILABLE",
-                            "price_per_hour": 1.5,
-                            "provider": "aws",
-                            "region": "us-east-1",
-                            "instance_type": "g5.xlarge",
-                            "created_at": created,
-                            **items.node_indexes(tenant, node_id, created, f"n{i:06d}"),
-                        }
-                    )
-                }
-            }
-        )
+        node = nodes.cloud_node(tenant, node_id, f"n{i:06d}", created=created, offer_id="bench-offer", offer=_OFFER)
+        batch.append({"PutRequest": {"Item": store.dynamo.serialize(node)}})
         ids.append(node_id)
         if len(batch) == 25:
             client.batch_write_item(RequestItems={table: batch})

@@ -6,17 +6,15 @@ Run `python scripts/make_events.py` after adding a function; the files are commi
 
 from __future__ import annotations
 
+import datetime as dt
 import json
-import sys
 import uuid
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
-
-from nodeplane.chain.signatures import blake2b256, registration_digest  # noqa: E402
-from nodeplane.network.usage import usage_digest  # noqa: E402
-from nodeplane_local.samples import (  # noqa: E402  (the ids `nodeplane-local seed` creates)
+from nodeplane.chain.signatures import blake2b256, registration_digest
+from nodeplane.network.usage import usage_digest
+from nodeplane_local.harness.lambda_events import SENT_AT, http_event, received_event, sqs_message
+from nodeplane_local.samples import (  # the ids `nodeplane-local seed` creates
     CLUSTER,
     KEY,
     NODE,
@@ -31,8 +29,9 @@ from nodeplane_local.samples import (  # noqa: E402  (the ids `nodeplane-local s
     STACK_WITH_USAGE,
     UNSUBSCRIBED_TASK,
 )
-from tests.support.lambda_events import http_event  # noqa: E402
+from nodeplane_local.workers import schedule_envelope
 
+ROOT = Path(__file__).resolve().parents[1]
 LEGACY_BODY = {"node_small_id": 1, "public_address": NODE_URL, "country": "PT"}
 HTTP = {
     "pool_offers_list": ("GET", "/v1/offers", None, {"gpu_vendor": "NVIDIA", "price_max": 5}, None),
@@ -205,40 +204,19 @@ SQS = {
 
 
 def sqs_event(body: dict) -> dict:
-    return {
-        "Records": [
-            {
-                "messageId": "2e1424d4-f796-459a-8184-9c92662be6da",
-                "receiptHandle": "AQEBzWwaftRI0KuVm4tP+/7q1rGgNqicHq...",
-                "body": json.dumps(body),
-                "attributes": {
-                    "ApproximateReceiveCount": "1",
-                    "SentTimestamp": "1795000000000",
-                    "SenderId": "AIDAIENQZJOLO23YVJ4VO",
-                    "ApproximateFirstReceiveTimestamp": "1795000000001",
-                },
-                "messageAttributes": {},
-                "md5OfBody": "e4e68fb7bd0e697a0ae8f1bb342846b3",
-                "eventSource": "aws:sqs",
-                "eventSourceARN": "arn:aws:sqs:us-east-1:123456789012:nodeplane-DiscoveryQueue",
-                "awsRegion": "us-east-1",
-            }
-        ]
-    }
+    """One message, with the same ids and time at every run (the samples change only where the body does)."""
+    message = sqs_message(
+        body,
+        message_id="2e1424d4-f796-459a-8184-9c92662be6da",
+        receipt_handle="AQEBzWwaftRI0KuVm4tP+/7q1rGgNqicHq...",
+        sent_ms=int(SENT_AT * 1000),
+    )
+    return received_event([message], queue_arn="arn:aws:sqs:us-east-1:123456789012:nodeplane-DiscoveryQueue")
 
 
 def scheduled_event(name: str) -> dict:
-    return {
-        "version": "0",
-        "id": "53dc4d37-cffa-4f76-80c9-8b7d4a4d2eaa",
-        "detail-type": "Scheduled Event",
-        "source": "aws.events",
-        "account": "123456789012",
-        "time": "2026-11-23T06:00:00Z",
-        "region": "us-east-1",
-        "resources": [f"arn:aws:events:us-east-1:123456789012:rule/{name}"],
-        "detail": {},
-    }
+    sent = dt.datetime.fromtimestamp(SENT_AT, dt.UTC)
+    return schedule_envelope(name, now=sent, event_id="53dc4d37-cffa-4f76-80c9-8b7d4a4d2eaa")
 
 
 def main() -> None:

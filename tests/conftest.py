@@ -38,7 +38,7 @@ def moto_env(monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, str]]:
     """Tables, queues and a KMS key in moto's in-process mock."""
     from moto import mock_aws
 
-    from tests.support.aws import environment
+    from nodeplane_local.harness.aws import environment
 
     with mock_aws():
         env = environment(boto3.client("dynamodb"), boto3.client("sqs"), boto3.client("kms"))
@@ -52,7 +52,7 @@ def moto_env(monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, str]]:
 @pytest.fixture(params=["moto", pytest.param("dynamodb_local", marks=pytest.mark.dynamodb_local)])
 def aws_env(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, Any]]:
     """The same tests on both engines: moto for everything, or DynamoDB Local for DynamoDB + moto for the rest."""
-    from tests.support.aws import environment
+    from nodeplane_local.harness.aws import environment
 
     if request.param == "moto":
         yield request.getfixturevalue("moto_env") | {"engine": "moto"}

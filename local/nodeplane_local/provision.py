@@ -1,6 +1,7 @@
 """Create the template's tables, queues and KMS keys on the local engines (idempotent: run at every start).
 
-The tests create their resources through the same functions (tests/support/aws.py), each run under its own prefix.
+The tests and benches create their resources through the same functions (nodeplane_local/harness/aws.py), each
+run under its own prefix.
 
 KMS: moto keeps no state across restarts and cannot import key material (no ImportKeyMaterial for symmetric
 keys), yet secrets encrypted before a restart must stay decryptable. moto's server runs in this process, so the
@@ -25,13 +26,15 @@ from nodeplane_local.template import ACCOUNT_ID, REGION, STACK_NAME, Physical, T
 log = logging.getLogger("nodeplane_local")
 
 
-def client(service: str, endpoint: str) -> Any:
+def client(service: str, endpoint: str, **kwargs: Any) -> Any:
+    """A client of a local engine; ``kwargs`` (e.g. a botocore ``config``) go to boto3."""
     return boto3.client(
         service,
         endpoint_url=endpoint,
         region_name=REGION,
         aws_access_key_id="local",
         aws_secret_access_key="local",
+        **kwargs,
     )
 
 
@@ -60,37 +63,44 @@ def provision(
 def create_tables(ddb: Any, template: Template, physical: dict[str, Physical]) -> list[str]:
     """CreateTable from the template's own properties, so local and AWS cannot drift; existing tables are kept."""
     created = []
-    for logical, props in template.tables.items():
+    for logical in template.tables:
         name = physical[logical].ref
-        kwargs: dict[str, Any] = {
-            "TableName": name,
-            "AttributeDefinitions": props["AttributeDefinitions"],
-            "KeySchema": props["KeySchema"],
-            "BillingMode": "PAY_PER_REQUEST",
-        }
-        if props.get("GlobalSecondaryIndexes"):
-            kwargs["GlobalSecondaryIndexes"] = [
-                {k: v for k, v in gsi.items() if k != "ProvisionedThroughput"}
-                for gsi in props["GlobalSecondaryIndexes"]
-            ]
-        if props.get("LocalSecondaryIndexes"):
-            kwargs["LocalSecondaryIndexes"] = props["LocalSecondaryIndexes"]
-        if props.get("StreamSpecification"):
-            kwargs["StreamSpecification"] = {"StreamEnabled": True, **props["StreamSpecification"]}
-        try:
-            ddb.create_table(**kwargs)
-        except ddb.exceptions.ResourceInUseException:
-            pass  # kept on disk from an earlier start
-        else:
-            ddb.get_waiter("table_exists").wait(TableName=name, WaiterConfig={"Delay": 1})
+        if create_table(ddb, template, logical, name):
             created.append(name)
-        ttl = props.get("TimeToLiveSpecification")
-        if ttl and ttl.get("Enabled"):
-            current = ddb.describe_time_to_live(TableName=name)["TimeToLiveDescription"]
-            if current.get("TimeToLiveStatus") not in ("ENABLED", "ENABLING"):
-                ddb.update_time_to_live(
-                    TableName=name, TimeToLiveSpecification={"AttributeName": ttl["AttributeName"], "Enabled": True}
-                )
+    return created
+
+
+def create_table(ddb: Any, template: Template, logical: str, name: str) -> bool:
+    """The template's table ``logical`` under ``name``; False if it exists already (it is kept as it is)."""
+    props = template.tables[logical]
+    kwargs: dict[str, Any] = {
+        "TableName": name,
+        "AttributeDefinitions": props["AttributeDefinitions"],
+        "KeySchema": props["KeySchema"],
+        "BillingMode": "PAY_PER_REQUEST",
+    }
+    if props.get("GlobalSecondaryIndexes"):
+        kwargs["GlobalSecondaryIndexes"] = [
+            {k: v for k, v in gsi.items() if k != "ProvisionedThroughput"} for gsi in props["GlobalSecondaryIndexes"]
+        ]
+    if props.get("LocalSecondaryIndexes"):
+        kwargs["LocalSecondaryIndexes"] = props["LocalSecondaryIndexes"]
+    if props.get("StreamSpecification"):
+        kwargs["StreamSpecification"] = {"StreamEnabled": True, **props["StreamSpecification"]}
+    created = True
+    try:
+        ddb.create_table(**kwargs)
+    except ddb.exceptions.ResourceInUseException:
+        created = False  # kept on disk from an earlier start
+    else:
+        ddb.get_waiter("table_exists").wait(TableName=name, WaiterConfig={"Delay": 1})
+    ttl = props.get("TimeToLiveSpecification")
+    if ttl and ttl.get("Enabled"):
+        current = ddb.describe_time_to_live(TableName=name)["TimeToLiveDescription"]
+        if current.get("TimeToLiveStatus") not in ("ENABLED", "ENABLING"):
+            ddb.update_time_to_live(
+                TableName=name, TimeToLiveSpecification={"AttributeName": ttl["AttributeName"], "Enabled": True}
+            )
     return created
 
 

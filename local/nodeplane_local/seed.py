@@ -31,26 +31,13 @@ def _admin(command: str, **kwargs: Any) -> None:
         raise RuntimeError(f"admin {command} {kwargs} failed")
 
 
-def _node(node_id: str, hostname: str, **fields: Any) -> dict[str, Any]:
-    from nodeplane.pool import items
+def _node(node_id: str, hostname: str, *, node_type: str = "CLOUD", status: str = "AVAILABLE", **fields: Any) -> Any:
+    from nodeplane.pool import nodes
 
-    return {
-        "pk": items.tenant_pk(s.TENANT),
-        "sk": items.node_sk(node_id),
-        "entity": "node",
-        "tenant": s.TENANT,
-        "id": node_id,
-        "node_type": "CLOUD",
-        "hostname": hostname,
-        "node_status": "AVAILABLE",
-        "price_per_hour": 1.0,
-        "provider": "aws",
-        "region": "us-east-1",
-        "instance_type": "g5.xlarge",
-        "created_at": s.CREATED,
-        **items.node_indexes(s.TENANT, node_id, s.CREATED, hostname),
-        **fields,
-    }
+    cloud = {"price_per_hour": 1.0, "provider": "aws", "region": "us-east-1", "instance_type": "g5.xlarge"}
+    return nodes.node_item(
+        s.TENANT, node_id, hostname, node_type=node_type, status=status, created=s.CREATED, **(cloud | fields)
+    )
 
 
 def pool() -> None:
@@ -111,7 +98,7 @@ def pool() -> None:
                     s.NODE_SELF_MANAGED,
                     "sample-box",
                     node_type="SELF_MANAGED",
-                    node_status="FAILED",
+                    status="FAILED",
                     endpoint="203.0.113.5:22",
                     username="ubuntu",
                     ssh_key_id=s.KEY,

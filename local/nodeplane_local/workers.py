@@ -149,16 +149,21 @@ def scheduled_event(source: ScheduleSource, now: dt.datetime | None = None) -> A
     """The event EventBridge delivers: the rule's Input verbatim, or the Scheduled Event envelope."""
     if source.input is not None:
         return json.loads(source.input)
+    return schedule_envelope(f"{STACK_NAME}-{source.function}-{source.event}", now=now)
+
+
+def schedule_envelope(rule_name: str, *, now: dt.datetime | None = None, event_id: str | None = None) -> dict[str, Any]:
+    """EventBridge's Scheduled Event for the rule ``rule_name`` (a fresh id, sent now, unless given)."""
     now = now or dt.datetime.now(dt.UTC)
     return {
         "version": "0",
-        "id": str(uuid.uuid4()),
+        "id": event_id or str(uuid.uuid4()),
         "detail-type": "Scheduled Event",
         "source": "aws.events",
         "account": ACCOUNT_ID,
         "time": now.strftime("%Y-%m-%dT%H:%M:%SZ"),
         "region": REGION,
-        "resources": [f"arn:aws:events:{REGION}:{ACCOUNT_ID}:rule/{STACK_NAME}-{source.function}-{source.event}"],
+        "resources": [f"arn:aws:events:{REGION}:{ACCOUNT_ID}:rule/{rule_name}"],
         "detail": {},
     }
 

@@ -15,7 +15,7 @@ sys.path[:0] = [str(ROOT), str(ROOT / "bench")]
 
 import world  # noqa: E402  (bench/world.py: the snapshot of every table)
 
-from tests.support.lambda_events import container, invoke  # noqa: E402
+from nodeplane_local.harness.lambda_events import container, invoke  # noqa: E402
 
 
 def main() -> None:

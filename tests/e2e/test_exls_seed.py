@@ -18,7 +18,7 @@ from typing import Any
 import exalsius_api_client as ex
 import pytest
 
-from tests.support.sshd import SshServer, new_client_key
+from nodeplane_local.harness.sshd import SshServer, new_client_key
 
 pytestmark = [pytest.mark.e2e, pytest.mark.xdist_group("runtime")]  # one worker, one shared runtime
 ROOT = Path(__file__).resolve().parents[2]

@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 
 from nodeplane.network import chain_events, chain_impl, chainops
-from tests.support.lambda_events import Reply, http_event, invoke
+from nodeplane_local.harness.lambda_events import Reply, http_event, invoke
 from tests.support.pool import add_key, assert_problem, call
 
 U64_MAX = 2**64 - 1

@@ -26,9 +26,9 @@ from nodeplane.chain.keys import Keypair
 from nodeplane.chain.ledger import LocalLedger
 from nodeplane.chain.ledger_access import LedgerChainAccess
 from nodeplane.chain.signatures import transaction_digest
+from nodeplane_local.harness.chain import CLOCK_MS, Wallets, ddb_client, new_ledger
 from nodeplane_local.sui_rpc.resolvers import Backend, Root
 from nodeplane_local.sui_rpc.server import SuiGraphQLServer
-from tests.support.chain import CLOCK_MS, Wallets, ddb_client, new_ledger
 
 pytestmark = [pytest.mark.dynamodb_local]
 

@@ -20,11 +20,12 @@ from nodeplane.network.chainops import GasOptions
 from nodeplane.network.locks import proxy_api
 from nodeplane.settings import settings
 from nodeplane_local.engines import free_port
+from nodeplane_local.harness.lambda_events import Context, container, http_event, invoke, schedule_event
+from nodeplane_local.harness.network import post_lock
+from nodeplane_local.harness.sui_rpc import RpcChain, fresh_ops
 from nodeplane_local.sui_rpc.resolvers import Root
 from nodeplane_local.sui_rpc.server import SuiGraphQLServer
-from tests.support.lambda_events import Context, container, http_event, invoke, schedule_event
-from tests.support.network import post_lock
-from tests.support.sui_rpc import Recorder, RpcChain, fresh_ops
+from tests.support.sui_rpc import Recorder
 
 pytestmark = [pytest.mark.dynamodb_local, pytest.mark.parametrize("aws_env", ["dynamodb_local"], indirect=True)]
 

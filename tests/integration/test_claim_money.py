@@ -1,6 +1,6 @@
 """Claims are bounded by what was used, and the unused units they refund reach the user's balance once.
 
-On moto and on DynamoDB Local, with the fake chain (tests/support/fakes.py) buying stacks and paying claims by
+On moto and on DynamoDB Local, with the fake chain (nodeplane_local/harness/fakes.py) buying stacks and paying claims by
 the contract's fee formula. The books (tests/support/money.py) are checked after each claim.
 """
 
@@ -17,10 +17,9 @@ from nodeplane.chain.keys import Keypair
 from nodeplane.network import balances, chain_events, chainops, items, usage
 from nodeplane.network.locks import plan, reserve
 from nodeplane.settings import settings
-from tests.support.fakes import FakeChain
-from tests.support.lambda_events import http_event, invoke
-from tests.support.money import Books, scan
-from tests.support.network import (
+from nodeplane_local.harness.fakes import FakeChain
+from nodeplane_local.harness.lambda_events import http_event, invoke
+from nodeplane_local.harness.network import (
     add_node,
     add_task,
     chain_event,
@@ -32,6 +31,7 @@ from tests.support.network import (
     subscriber_at_cap,
     user_stack,
 )
+from tests.support.money import Books, scan
 
 PRICE = 100  # per one million units: a stack costs 100, and (1,000,000 - used) * 100 / 1,000,000 comes back
 NODE, OPERATOR, USER = 2, "operator", "tenant-a"

@@ -10,8 +10,8 @@ import boto3
 
 from nodeplane import clock
 from nodeplane.pool import discovery
+from nodeplane_local.harness.lambda_events import Context, drain, load_function, schedule_event, sqs_event
 from tests.support.discovery import DiscoveryError, Inspection
-from tests.support.lambda_events import Context, drain, load_function, schedule_event, sqs_event
 from tests.support.pool import call, describe_node, ssh_node
 
 

@@ -18,9 +18,9 @@ from nodeplane.chain.keys import Keypair
 from nodeplane.network import balances, chain_events, chain_impl, chainops, operators
 from nodeplane.network.settlement import jobs, operator_api, tickets
 from nodeplane.settings import settings
-from tests.support.fakes import FakeChain
-from tests.support.lambda_events import Context, load_function, sqs_event
-from tests.support.network import post_lock, rotate, seed_market, subscriber_at_cap
+from nodeplane_local.harness.fakes import FakeChain
+from nodeplane_local.harness.lambda_events import Context, load_function, sqs_event
+from nodeplane_local.harness.network import post_lock, rotate, seed_market, subscriber_at_cap
 
 SAMPLING = 2  # the task's security level: every settlement samples the other subscriber to attest
 CONFIDENTIAL = 1

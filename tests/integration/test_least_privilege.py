@@ -24,8 +24,8 @@ from typing import Any
 import pytest
 from botocore.client import BaseClient
 
-from tests.support.aws import template
-from tests.support.lambda_events import invoke, schedule_event, sqs_event
+from nodeplane_local.harness.aws import template
+from nodeplane_local.harness.lambda_events import invoke, schedule_event, sqs_event
 
 ROOT = Path(__file__).parents[2]
 
@@ -287,7 +287,7 @@ def template_grants() -> dict[str, set[Grant]]:
 
 def run_everything(world: Any, recorder: Recorder) -> dict[str, set[Grant]]:
     """What each function called on its recorded run, as the permissions those calls need."""
-    from tests.support.lambda_events import Context, container
+    from nodeplane_local.harness.lambda_events import Context, container
 
     names = _resources()
     base = world.Snapshot()

@@ -1,7 +1,7 @@
 """The confidential-compute lock endpoints in-process, on moto and on DynamoDB Local.
 
-The market is seeded through the chain-event registry (Sui-shaped events, tests/support/network.py); purchases
-go to the fake chain (tests/support/fakes.py), which can be told which node it draws and to fail.
+The market is seeded through the chain-event registry (Sui-shaped events, nodeplane_local/harness/network.py); purchases
+go to the fake chain (nodeplane_local/harness/fakes.py), which can be told which node it draws and to fail.
 """
 
 from __future__ import annotations
@@ -15,9 +15,9 @@ import pytest
 from nodeplane import clock, store
 from nodeplane.network import balances, chain_events, chainops, items
 from nodeplane.network.locks import plan, proxy_api, purchase, reserve, sweeper
-from tests.support.fakes import FakeChain
-from tests.support.lambda_events import Context, container, http_event, invoke, schedule_event
-from tests.support.network import (
+from nodeplane_local.harness.fakes import FakeChain
+from nodeplane_local.harness.lambda_events import Context, container, http_event, invoke, schedule_event
+from nodeplane_local.harness.network import (
     add_node,
     add_task,
     assert_units,

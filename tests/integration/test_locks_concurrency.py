@@ -14,9 +14,9 @@ import pytest
 from nodeplane import clock, store
 from nodeplane.network import balances, chainops, items
 from nodeplane.network.locks import plan
-from tests.support.fakes import FakeChain
-from tests.support.lambda_events import Context, container, schedule_event
-from tests.support.network import (
+from nodeplane_local.harness.fakes import FakeChain
+from nodeplane_local.harness.lambda_events import Context, container, schedule_event
+from nodeplane_local.harness.network import (
     assert_units,
     commit_key,
     post_lock,

@@ -23,8 +23,8 @@ from nodeplane.chain.keys import Keypair
 from nodeplane.network import balances, chain_events, chain_impl, chainops, coin_pool, daemon, operators
 from nodeplane.network.purchases.intents import DONE
 from nodeplane.settings import settings
+from nodeplane_local.harness.network import post_lock
 from tests.support.money import Books, scan
-from tests.support.network import post_lock
 
 pytestmark = [pytest.mark.dynamodb_local, pytest.mark.parametrize("aws_env", ["dynamodb_local"], indirect=True)]
 

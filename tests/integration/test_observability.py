@@ -21,8 +21,8 @@ import pytest
 
 from nodeplane import metrics
 from nodeplane_local import logs
+from nodeplane_local.harness.lambda_events import Reply, http_event, invoke, schedule_event, sqs_event
 from tests.support import emf
-from tests.support.lambda_events import Reply, http_event, invoke, schedule_event, sqs_event
 
 ROOT = Path(__file__).parents[2]
 Series = dict[tuple[str, tuple[tuple[str, str], ...]], list[float]]
@@ -200,7 +200,7 @@ def test_the_discovery_worker_logs_the_node_and_counts_the_outcome(moto_env, cap
 
 def _run_raw(cap: Capture, function: str, event: dict[str, Any]) -> tuple[Any, list[dict[str, Any]], Series, str]:
     """Like Capture.run, for functions whose answer is not an HTTP response."""
-    from tests.support.lambda_events import Context, container
+    from nodeplane_local.harness.lambda_events import Context, container
 
     cap.stream.seek(0)
     cap.stream.truncate()

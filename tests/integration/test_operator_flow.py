@@ -10,7 +10,7 @@ import pytest
 from nodeplane.chain.keys import Keypair
 from nodeplane.chain.signatures import registration_digest
 from nodeplane.network import chain_events
-from tests.support.lambda_events import http_event, invoke
+from nodeplane_local.harness.lambda_events import http_event, invoke
 from tests.support.operators import daemon, operator_with_node
 
 

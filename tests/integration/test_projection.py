@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from nodeplane import store
 from nodeplane.network import chain_events, items
-from tests.support.fakes import FakeChain
-from tests.support.network import chain_event
+from nodeplane_local.harness.fakes import FakeChain
+from nodeplane_local.harness.network import chain_event
 
 
 def seed_market(model: str = "llama") -> None:

@@ -21,11 +21,11 @@ from nodeplane.network.purchases import intents, saga
 from nodeplane.network.purchases.intents import BUYING, DEBITED, DONE, REFUNDED
 from nodeplane.settings import settings
 from nodeplane.store.dynamo import TransactionFailed
+from nodeplane_local.harness.fakes import FakeChain
+from nodeplane_local.harness.lambda_events import Context, container, http_event, invoke, schedule_event
+from nodeplane_local.harness.network import post_lock, seed_market, subscriber_at_cap
 from tests.support import emf
-from tests.support.fakes import FakeChain
-from tests.support.lambda_events import Context, container, http_event, invoke, schedule_event
 from tests.support.money import Books, scan
-from tests.support.network import post_lock, seed_market, subscriber_at_cap
 
 LOCK = "/proxy/v1/nodes/lock"
 PRICE = 100  # the cheapest subscription of seed_market: one stack costs 100

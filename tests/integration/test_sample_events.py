@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from tests.support.lambda_events import invoke
+from nodeplane_local.harness.lambda_events import invoke
 
 ROOT = Path(__file__).parents[2]
 

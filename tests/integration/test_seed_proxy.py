@@ -16,9 +16,9 @@ from nodeplane.chain.keys import Keypair
 from nodeplane.chain.signatures import blake2b256, registration_digest
 from nodeplane.network import balances, chain_events, chainops, items
 from nodeplane.network.locks import purchase
-from tests.support.fakes import FakeChain
-from tests.support.lambda_events import Reply, http_event, invoke
-from tests.support.network import chain_event, inner, node_key, seed_market, subscriber_at_cap
+from nodeplane_local.harness.fakes import FakeChain
+from nodeplane_local.harness.lambda_events import Reply, http_event, invoke
+from nodeplane_local.harness.network import chain_event, inner, node_key, seed_market, subscriber_at_cap
 
 URL = "https://node.example:3000"
 

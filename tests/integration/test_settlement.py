@@ -1,6 +1,6 @@
 """Settlement end to end in-process: daemon APIs, the SQS worker and sweeper, against a fake chain.
 
-The fake chain (tests/support/fakes.py) keeps the contract's rules and counts every chain call and payment, so
+The fake chain (nodeplane_local/harness/fakes.py) keeps the contract's rules and counts every chain call and payment, so
 "nothing happened twice" is checked on the chain's side, not only in DynamoDB.
 """
 
@@ -23,9 +23,9 @@ from nodeplane import clock, store
 from nodeplane.network import chain_events, chainops, items, usage
 from nodeplane.network.settlement import jobs, proofs, tickets
 from nodeplane.settings import settings
-from tests.support.fakes import FakeChain
-from tests.support.lambda_events import Context, http_event, invoke, load_function, received_event, sqs_event
-from tests.support.network import chain_event, hold_operator_key, inner, register_operator
+from nodeplane_local.harness.fakes import FakeChain
+from nodeplane_local.harness.lambda_events import Context, http_event, invoke, load_function, received_event, sqs_event
+from nodeplane_local.harness.network import chain_event, hold_operator_key, inner, register_operator
 
 ALICE, BOB = "alice", "bob"
 

@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from tests.support.lambda_events import drain
+from nodeplane_local.harness.lambda_events import drain
+from nodeplane_local.harness.sshd import new_client_key
 from tests.support.pool import call, describe_node, ssh_node
-from tests.support.sshd import new_client_key
 
 pytestmark = pytest.mark.sshd
 

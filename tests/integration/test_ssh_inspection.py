@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from nodeplane.pool.inspection import DiscoveryError, Inspection, inspect_host
-from tests.support.sshd import SshServer, new_client_key
+from nodeplane_local.harness.sshd import SshServer, new_client_key
 
 pytestmark = pytest.mark.sshd
 

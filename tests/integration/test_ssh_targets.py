@@ -13,8 +13,8 @@ import pytest
 
 from nodeplane.pool import discovery, targets
 from nodeplane.pool.inspection import DiscoveryError, inspect_host
+from nodeplane_local.harness.sshd import SshServer, new_client_key
 from tests.support.pool import add_key, assert_problem, call
-from tests.support.sshd import SshServer, new_client_key
 
 INTERNAL = [
     "127.0.0.1",

@@ -18,8 +18,8 @@ from graphql import build_client_schema, build_schema, get_introspection_query, 
 
 from nodeplane.chain.keys import Keypair
 from nodeplane.chain.ledger import LocalLedger
+from nodeplane_local.harness.chain import ddb_client, new_ledger
 from nodeplane_local.sui_rpc.server import SCHEMA_PATH, SUI_RPC_VERSION, SuiGraphQLServer
-from tests.support.chain import ddb_client, new_ledger
 
 pytestmark = [pytest.mark.dynamodb_local]
 

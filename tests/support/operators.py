@@ -11,7 +11,7 @@ import pytest
 
 from nodeplane.chain.keys import Keypair
 from nodeplane.network import chain_impl, chainops
-from tests.support.lambda_events import Reply, http_event, invoke
+from nodeplane_local.harness.lambda_events import Reply, http_event, invoke
 
 
 @pytest.fixture

@@ -5,7 +5,7 @@ from __future__ import annotations
 import base64
 from typing import Any
 
-from tests.support.lambda_events import Reply, http_event, invoke
+from nodeplane_local.harness.lambda_events import Reply, http_event, invoke
 
 KEY_PEM = b"-----BEGIN OPENSSH PRIVATE KEY-----\nAAAA\n-----END OPENSSH PRIVATE KEY-----\n"
 

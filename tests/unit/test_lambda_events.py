@@ -7,7 +7,7 @@ import json
 
 from aws_lambda_powertools.utilities.data_classes import EventBridgeEvent, SQSEvent
 
-from tests.support.lambda_events import QUEUE_ARN, schedule_event, sqs_event
+from nodeplane_local.harness.lambda_events import QUEUE_ARN, schedule_event, sqs_event
 
 
 def test_sqs_event_records_carry_each_body_with_its_checksum() -> None:

@@ -13,8 +13,8 @@ from pathlib import Path
 
 from nodeplane.network.locks import purchase
 from nodeplane.settings import Settings
+from nodeplane_local.harness.aws import template
 from nodeplane_local.template import FunctionSpec, parse_schedule, parse_template
-from tests.support.aws import template
 
 ROOT = Path(__file__).parents[2]
 STATED_BOUND_SECONDS = 150

@@ -11,7 +11,7 @@ from aws_lambda_powertools.event_handler.openapi.params import Body
 from pydantic import BaseModel
 
 from nodeplane.api import http_resolver, tenant
-from tests.support.lambda_events import Context, http_event
+from nodeplane_local.harness.lambda_events import Context, http_event
 
 
 class Echo(BaseModel):

@@ -1,8 +1,8 @@
-"""The fake chain of the tests (tests/support/fakes.py) keeps the `atoma::db` contract's settlement rules."""
+"""The fake chain of the tests (nodeplane_local/harness/fakes.py) keeps the `atoma::db` contract's settlement rules."""
 
 from __future__ import annotations
 
-from tests.support.fakes import FakeChain
+from nodeplane_local.harness.fakes import FakeChain
 
 # --- the fake keeps the contract's rules --------------------------------------------------------------------------
 

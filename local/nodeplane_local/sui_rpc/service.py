@@ -15,9 +15,11 @@ from typing import Any, Final
 
 from nodeplane.chain.keys import Keypair
 from nodeplane.chain.ledger import LocalLedger
-from nodeplane_local.engines import DynamoDBLocal
+from nodeplane_local import provision
+from nodeplane_local.engines import REPO_ROOT, DynamoDBLocal
 from nodeplane_local.provision import client
 from nodeplane_local.sui_rpc.server import SuiGraphQLServer
+from nodeplane_local.template import parse_template
 
 TABLE: Final = "ledger"
 STATE_FILE: Final = "state.json"
@@ -33,17 +35,8 @@ def folder(data_dir: Path) -> Path:
 
 
 def _ensure_table(client: Any) -> None:
-    if TABLE in client.list_tables()["TableNames"]:
-        return
-    client.create_table(
-        TableName=TABLE,
-        KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}, {"AttributeName": "sk", "KeyType": "RANGE"}],
-        AttributeDefinitions=[
-            {"AttributeName": "pk", "AttributeType": "S"},
-            {"AttributeName": "sk", "AttributeType": "S"},
-        ],
-        BillingMode="PAY_PER_REQUEST",
-    )
+    """The template's LedgerTable, named ``ledger`` (kept across restarts)."""
+    provision.create_table(client, parse_template(REPO_ROOT / "template.yaml"), "LedgerTable", TABLE)
 
 
 def admin_key(data_dir: Path) -> Keypair:

@@ -12,6 +12,7 @@ from nodeplane.chain.decoding import decode_move_call
 from nodeplane.chain.keys import Keypair
 from nodeplane.chain.ledger import LocalLedger, TransactionRejected, TxResult
 from nodeplane.chain.transactions import CallSpec, ObjectRef, build_atoma_transaction
+from nodeplane_local.harness.chain import create_ledger_table, ddb_client
 
 TABLE = "ledger"
 TASK_CONFIDENTIAL, TASK_SAMPLING = 1, 2
@@ -21,15 +22,7 @@ TASK_CONFIDENTIAL, TASK_SAMPLING = 1, 2
 def ddb():
     with mock_aws():
         client = boto3.client("dynamodb", region_name="eu-west-1")
-        client.create_table(
-            TableName=TABLE,
-            KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}, {"AttributeName": "sk", "KeyType": "RANGE"}],
-            AttributeDefinitions=[
-                {"AttributeName": "pk", "AttributeType": "S"},
-                {"AttributeName": "sk", "AttributeType": "S"},
-            ],
-            BillingMode="PAY_PER_REQUEST",
-        )
+        create_ledger_table(client, TABLE)
         yield client
 
 
@@ -91,26 +84,8 @@ def chain(ddb) -> Chain:
 @pytest.fixture
 def strict_chain(dynamodb_local: str) -> Chain:
     """Threads racing need the real engine: moto's in-process backend is not thread-safe."""
-    import uuid
-
-    client = boto3.client(
-        "dynamodb",
-        region_name="eu-west-1",
-        endpoint_url=dynamodb_local,
-        aws_access_key_id="local",
-        aws_secret_access_key="local",
-    )
-    name = f"ledger-{uuid.uuid4().hex[:8]}"
-    client.create_table(
-        TableName=name,
-        KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}, {"AttributeName": "sk", "KeyType": "RANGE"}],
-        AttributeDefinitions=[
-            {"AttributeName": "pk", "AttributeType": "S"},
-            {"AttributeName": "sk", "AttributeType": "S"},
-        ],
-        BillingMode="PAY_PER_REQUEST",
-    )
-    c = Chain(client, table=name)
+    client = ddb_client(dynamodb_local)
+    c = Chain(client, table=create_ledger_table(client))
     c.fund(ADMIN)
     return c
 

@@ -125,65 +125,76 @@ def import_from_offer(tenant: str, offer_id: str, hostname: str | None, amount: 
     # no hostname, or the documented default '', means: generate one
     base = hostname or f"{offer['instance_type'].replace('.', '-').lower()}-{secrets.token_hex(3)}"
     created = clock.iso()
-    price = offer.get("hourly_cost") if offer.get("hourly_cost") is not None else offer.get("price") or 0
-    nodes = []
-    for i in range(amount):
-        node_id = new_node_id()
-        name = base if amount == 1 else f"{base}-{i + 1}"
-        nodes.append(
-            {
-                "pk": items.tenant_pk(tenant),
-                "sk": items.node_sk(node_id),
-                "entity": "node",
-                "tenant": tenant,
-                "id": node_id,
-                "node_type": "CLOUD",
-                "hostname": name,
-                "node_status": "AVAILABLE",
-                "import_time": created,
-                "created_at": created,
-                "price_per_hour": price,
-                "provider": offer["cloud_provider"].lower(),
-                "region": offer["region"],
-                "availability_zone": offer.get("availability_zone"),
-                "instance_type": offer["instance_type"],
-                "offer_id": offer_id,
-                "location": offer.get("location"),
-                "hardware": {
-                    "gpu_count": offer["gpu_count"],
-                    "gpu_memory": offer["gpu_memory_mib"],
-                    "gpu_vendor": offer["gpu_vendor"],
-                    "gpu_type": offer["gpu_type"],
-                    "cpu_cores": offer["num_vcpus"],
-                    "memory_gb": offer["main_memory_mib"] // 1024,
-                },
-                **items.node_indexes(tenant, node_id, created, name),
-            }
-        )
+    names = [base] if amount == 1 else [f"{base}-{i + 1}" for i in range(amount)]
+    nodes = [cloud_node(tenant, new_node_id(), name, created=created, offer_id=offer_id, offer=offer) for name in names]
     _insert(nodes)
     return [n["id"] for n in nodes]
 
 
-def _self_managed(tenant: str, node_id: str, request: Any, status: str) -> dict[str, Any]:
-    """The item of a self-managed node, as both import over SSH and self-registration create it."""
-    created = clock.iso()
+def cloud_node(
+    tenant: str, node_id: str, hostname: str, *, created: str, offer_id: str, offer: dict[str, Any]
+) -> dict[str, Any]:
+    """The item of a cloud node imported from ``offer`` (an offer as the offers table holds it)."""
+    price = offer.get("hourly_cost") if offer.get("hourly_cost") is not None else offer.get("price") or 0
+    return node_item(
+        tenant,
+        node_id,
+        hostname,
+        node_type="CLOUD",
+        status="AVAILABLE",
+        created=created,
+        price_per_hour=price,
+        provider=offer["cloud_provider"].lower(),
+        region=offer["region"],
+        availability_zone=offer.get("availability_zone"),
+        instance_type=offer["instance_type"],
+        offer_id=offer_id,
+        location=offer.get("location"),
+        hardware={
+            "gpu_count": offer["gpu_count"],
+            "gpu_memory": offer["gpu_memory_mib"],
+            "gpu_vendor": offer["gpu_vendor"],
+            "gpu_type": offer["gpu_type"],
+            "cpu_cores": offer["num_vcpus"],
+            "memory_gb": offer["main_memory_mib"] // 1024,
+        },
+    )
+
+
+def node_item(
+    tenant: str, node_id: str, hostname: str, *, node_type: str, status: str, created: str, **fields: Any
+) -> dict[str, Any]:
+    """A node's item: its keys, type, name, status, import time and indexes, and ``fields``."""
     return {
         "pk": items.tenant_pk(tenant),
         "sk": items.node_sk(node_id),
         "entity": "node",
         "tenant": tenant,
         "id": node_id,
-        "node_type": "SELF_MANAGED",
-        "hostname": request.hostname,
+        "node_type": node_type,
+        "hostname": hostname,
         "node_status": status,
         "import_time": created,
         "created_at": created,
-        "price_per_hour": request.price_per_hour or 0,
-        "endpoint": request.endpoint,
-        "username": request.username,
-        "ssh_key_id": request.ssh_key_id,
-        **items.node_indexes(tenant, node_id, created, request.hostname),
+        **fields,
+        **items.node_indexes(tenant, node_id, created, hostname),
     }
+
+
+def _self_managed(tenant: str, node_id: str, request: Any, status: str) -> dict[str, Any]:
+    """The item of a self-managed node, as both import over SSH and self-registration create it."""
+    return node_item(
+        tenant,
+        node_id,
+        request.hostname,
+        node_type="SELF_MANAGED",
+        status=status,
+        created=clock.iso(),
+        price_per_hour=request.price_per_hour or 0,
+        endpoint=request.endpoint,
+        username=request.username,
+        ssh_key_id=request.ssh_key_id,
+    )
 
 
 def import_ssh(tenant: str, request: NodeImportSshRequest) -> str:

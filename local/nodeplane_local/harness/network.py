@@ -8,7 +8,7 @@ from typing import Any
 
 from nodeplane import store
 from nodeplane.network import chain_events, items, projection
-from tests.support.lambda_events import Reply, http_event, invoke
+from nodeplane_local.harness.lambda_events import Reply, http_event, invoke
 
 PKG = "0x" + "ab" * 32
 _tx = itertools.count(1)

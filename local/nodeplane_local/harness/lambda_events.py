@@ -14,16 +14,15 @@ import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
 
 from nodeplane_local.functions import Function
 from nodeplane_local.gateway import Match, build_event
-from nodeplane_local.template import HttpRoute, parse_template
-from nodeplane_local.workers import ACCOUNT_ID, REGION, sqs_records
+from nodeplane_local.harness.aws import template
+from nodeplane_local.template import HttpRoute
+from nodeplane_local.workers import ACCOUNT_ID, REGION, schedule_envelope, sqs_records
 
-ROOT = Path(__file__).resolve().parents[2]
 # the moment every test event is sent at (events/ samples are stable across `make events` runs)
 SENT_AT = dt.datetime(2026, 11, 23, 6, 0, tzinfo=dt.UTC).timestamp()
 QUEUE_ARN = f"arn:aws:sqs:{REGION}:{ACCOUNT_ID}:nodeplane-queue"
@@ -36,8 +35,7 @@ def _function(name: str) -> Function:
     """functions/<name> as the template declares it, with its pool of warm containers."""
     with _lock:
         if not _functions:
-            template = parse_template(ROOT / "template.yaml")
-            _functions.update({spec.code_uri.name: Function(spec) for spec in template.functions.values()})
+            _functions.update({spec.code_uri.name: Function(spec) for spec in template().functions.values()})
         return _functions[name]
 
 
@@ -121,23 +119,25 @@ def invoke(function: str, event: dict[str, Any]) -> Reply:
 def sqs_event(bodies: list[dict | str], *, queue_arn: str = QUEUE_ARN) -> dict[str, Any]:
     """The event an SQS event source delivers for one batch; a dict body is sent as JSON, a string as it is.
     Each record gets a fresh ``messageId`` (what ``batchItemFailures`` names)."""
-    sent = str(int(dt.datetime.now(dt.UTC).timestamp() * 1000))
-    attributes = {
-        "ApproximateReceiveCount": "1",
-        "SentTimestamp": sent,
-        "SenderId": "AIDAIENQZJOLO23YVJ4VO",
-        "ApproximateFirstReceiveTimestamp": sent,
+    return sqs_records([sqs_message(body) for body in bodies], queue_arn)
+
+
+def sqs_message(
+    body: dict | str, *, message_id: str | None = None, receipt_handle: str | None = None, sent_ms: int | None = None
+) -> dict[str, Any]:
+    """One message as ``receive_message`` returns it (fresh ids, sent now, unless given)."""
+    sent = str(sent_ms if sent_ms is not None else int(dt.datetime.now(dt.UTC).timestamp() * 1000))
+    return {
+        "MessageId": message_id or str(uuid.uuid4()),
+        "ReceiptHandle": receipt_handle or uuid.uuid4().hex,
+        "Body": body if isinstance(body, str) else json.dumps(body),
+        "Attributes": {
+            "ApproximateReceiveCount": "1",
+            "SentTimestamp": sent,
+            "SenderId": "AIDAIENQZJOLO23YVJ4VO",
+            "ApproximateFirstReceiveTimestamp": sent,
+        },
     }
-    messages = [
-        {
-            "MessageId": str(uuid.uuid4()),
-            "ReceiptHandle": uuid.uuid4().hex,
-            "Body": body if isinstance(body, str) else json.dumps(body),
-            "Attributes": dict(attributes),
-        }
-        for body in bodies
-    ]
-    return sqs_records(messages, queue_arn)
 
 
 def received_event(messages: list[dict[str, Any]], *, queue_arn: str = QUEUE_ARN) -> dict[str, Any]:
@@ -150,17 +150,7 @@ def schedule_event(rule_name: str = "nodeplane-schedule", *, input: dict | None 
     Event envelope."""
     if input is not None:
         return input
-    return {
-        "version": "0",
-        "id": str(uuid.uuid4()),
-        "detail-type": "Scheduled Event",
-        "source": "aws.events",
-        "account": ACCOUNT_ID,
-        "time": dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
-        "region": REGION,
-        "resources": [f"arn:aws:events:{REGION}:{ACCOUNT_ID}:rule/{rule_name}"],
-        "detail": {},
-    }
+    return schedule_envelope(rule_name)
 
 
 def drain(queue_url: str, function: str, rounds: int, *, queue_arn: str = QUEUE_ARN) -> None:

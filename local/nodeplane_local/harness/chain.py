@@ -6,44 +6,26 @@ import uuid
 from dataclasses import dataclass
 from typing import Any
 
-import boto3
-
 from nodeplane.chain.access import ChainAccess, ExecutedTransaction, ObjectRef, shared_object
 from nodeplane.chain.contract import SUI_COIN_TYPE
 from nodeplane.chain.keys import Keypair
 from nodeplane.chain.ledger import LocalLedger
 from nodeplane.chain.transactions import CallSpec, build_atoma_transaction
-from nodeplane_local.provision import client
-from nodeplane_local.template import REGION
+from nodeplane_local import provision
+from nodeplane_local.harness.aws import template
 
 CLOCK_MS = 1_700_000_000_000
 
 
 def ddb_client(endpoint: str, **kwargs: Any) -> Any:
     """The runtime's DynamoDB client for ``endpoint``; ``kwargs`` (e.g. a botocore ``config``) make a tuned one."""
-    if not kwargs:
-        return client("dynamodb", endpoint)
-    return boto3.client(
-        "dynamodb",
-        endpoint_url=endpoint,
-        region_name=REGION,
-        aws_access_key_id="local",
-        aws_secret_access_key="local",
-        **kwargs,
-    )
+    return provision.client("dynamodb", endpoint, **kwargs)
 
 
 def create_ledger_table(client: Any, name: str | None = None) -> str:
+    """The template's LedgerTable under ``name`` (a fresh one by default)."""
     name = name or f"ledger-{uuid.uuid4().hex[:8]}"
-    client.create_table(
-        TableName=name,
-        KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}, {"AttributeName": "sk", "KeyType": "RANGE"}],
-        AttributeDefinitions=[
-            {"AttributeName": "pk", "AttributeType": "S"},
-            {"AttributeName": "sk", "AttributeType": "S"},
-        ],
-        BillingMode="PAY_PER_REQUEST",
-    )
+    provision.create_table(client, template(), "LedgerTable", name)
     return name
 
 

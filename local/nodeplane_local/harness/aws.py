@@ -5,13 +5,11 @@ from __future__ import annotations
 
 import uuid
 from functools import lru_cache
-from pathlib import Path
 from typing import Any
 
 from nodeplane_local import provision
+from nodeplane_local.engines import REPO_ROOT
 from nodeplane_local.template import Template, parse_template, physical_ids
-
-ROOT = Path(__file__).resolve().parents[2]
 
 # the dead-letter queues are no function's variable: tests read them to see what was given up on
 _DLQ_VARIABLES = {"DISCOVERY_DLQ_URL": "DiscoveryDlq", "SETTLEMENT_DLQ_URL": "SettlementDlq"}
@@ -23,7 +21,8 @@ def _prefix() -> str:
 
 @lru_cache(maxsize=1)
 def template() -> Template:
-    return parse_template(ROOT / "template.yaml")
+    """The checkout's template.yaml, parsed once."""
+    return parse_template(REPO_ROOT / "template.yaml")
 
 
 def create_tables(ddb: Any, prefix: str | None = None) -> dict[str, str]:

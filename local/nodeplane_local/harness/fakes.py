@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from nodeplane.network.chainops import BeforeSubmit, GasOptions, Guard, Lookup, PureArg, TxOutcome, guarded
-from tests.support.network import chain_event, inner
+from nodeplane_local.harness.network import chain_event, inner
 
 
 def _h(data: bytes) -> bytes:
@@ -152,7 +152,8 @@ class FakeChain:
         gas: GasOptions | None = None,
     ) -> TxOutcome:
         self.calls[function] += 1
-        return self._abort("ENotModelledByTheFake")  # subscriptions are seeded as events (tests/support/network.py)
+        # subscriptions are seeded as events (nodeplane_local/harness/network.py)
+        return self._abort("ENotModelledByTheFake")
 
     def admin_call(self, function: str, pure: Sequence[PureArg]) -> TxOutcome:
         self.calls[function] += 1
