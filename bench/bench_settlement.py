@@ -310,10 +310,17 @@ def engine(name: str) -> Iterator[None]:
             finally:
                 chainops.use(None)
                 chain_impl.default_ops.cache_clear()
-        for variable in ("SUI_RPC_URL", "SUI_NETWORK", "ATOMA_PACKAGE_ID", "ATOMA_DB_OBJECT_ID", "SUI_FAUCET_URL"):
-            os.environ.pop(variable, None)
-        os.environ.pop("ATOMA_DB_INITIAL_SHARED_VERSION", None)
-        os.environ.pop("USDC_COIN_TYPE", None)
+        for variable in (
+            "SUI_RPC_URL",
+            "SUI_NETWORK",
+            "ATOMA_PACKAGE_ID",
+            "ATOMA_DB_OBJECT_ID",
+            "ATOMA_DB_INITIAL_SHARED_VERSION",
+            "USDC_COIN_TYPE",
+            "SUI_FAUCET_URL",
+            "SUI_RPC_READ_TIMEOUT",
+        ):
+            os.environ.pop(variable, None)  # the next engine's chain is the ledger in process
 
 
 # --- 3. cold start ------------------------------------------------------------------------------------------------
