@@ -163,6 +163,9 @@ def main() -> None:
     parser.add_argument("--requests", type=int, default=300)
     parser.add_argument("--clients", type=int, default=50)
     args = parser.parse_args()
+    from nodeplane import metrics
+
+    metrics.sink = lambda line: None  # the handler's metric lines stay out of the bench's output
     ddb, moto = start_engines()
     try:
         tables = {}
