@@ -25,7 +25,7 @@ QUICK: dict[str, list[str]] = {
     "bench_locks.py": ["--large", "10000", "--requests", "100", "--clients", "20"],
     "bench_pool_calls.py": [],
     "bench_registration_calls.py": [],
-    "bench_settlement.py": ["--settlements", "30", "--runs", "3"],
+    "bench_settlement.py": ["--settlements", "30", "--moto-settlements", "10", "--runs", "3"],
     "bench_signatures.py": [],
 }
 

@@ -40,11 +40,18 @@ _OWNED = ("dynamodb:Query", "LedgerTable")
 _GONE = "a record of an object the chain no longer shows in the wallet is dropped (owned.revalidate)"
 _DROP = ("dynamodb:DeleteItem", "NodeplaneTable")
 _RELEASE = "a transaction's leases are taken and given back (owned.lease, owned.release)"
+_WALLET = "a container's first transaction of a wallet reads its records; later ones use what it remembers (owned.read)"
 
 # Calls a function makes on a path its recorded run does not take: function -> {grant: why}
 UNSAMPLED: dict[str, dict[Grant, str]] = {
     **{
-        fn: {_CHAIN: _FIRST_SEAL, _OWNED: _SEED, _DROP: _GONE, ("dynamodb:UpdateItem", "NodeplaneTable"): _RELEASE}
+        fn: {
+            _CHAIN: _FIRST_SEAL,
+            _OWNED: _SEED,
+            _DROP: _GONE,
+            ("dynamodb:UpdateItem", "NodeplaneTable"): _RELEASE,
+            ("dynamodb:Query", "NodeplaneTable"): _WALLET,
+        }
         for fn in (
             "daemon_attestations",
             "daemon_claim_funds",

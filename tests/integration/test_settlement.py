@@ -518,6 +518,17 @@ def test_duplicate_message_in_one_batch_attests_once(world: World, aws_env: dict
     assert tickets.ticket(stack)["received_attestations"] == 1
 
 
+def test_a_batch_returns_only_its_failed_records_to_the_queue(world: World, aws_env: dict[str, Any]):
+    first, second = world.stack(world.sampling_task), world.stack(world.sampling_task)
+    for stack in (first, second):
+        world.report(stack, 400)
+        claim_stacks({"stack_small_ids": [stack]})
+    event = job_event(first, 9999, second)  # no ticket for stack 9999
+    assert run_worker(event) == {event["Records"][1]["messageId"]}
+    assert world.chain.calls["submit_attestation"] == 2  # the good ones were attested, each once
+    assert {tickets.ticket(s)["received_attestations"] for s in (first, second)} == {1}
+
+
 def test_a_lost_message_is_re_enqueued_by_the_sweeper(world: World, aws_env: dict[str, Any]):
     url = aws_env["SETTLEMENT_QUEUE_URL"]
     stack = world.stack(world.sampling_task)
@@ -582,6 +593,8 @@ def test_worker_raising_before_the_digest_is_recorded_reuses_it(world: World, mo
         return real_apply(events)
 
     monkeypatch.setattr(chain_events, "apply", flaky)
+    # the events' effects do not ride with the step's own write (as when the poller recorded one of them first)
+    monkeypatch.setattr(chain_events, "effects", lambda events: ([], []))
     assert run_worker(job_event(stack)) != set()
     assert run_worker(job_event(stack)) == set()  # the step is done: its digest is re-used, no second call
     assert world.chain.calls["submit_attestation"] == 1

@@ -73,20 +73,33 @@ def scheduled(run: Callable[[], Fields]) -> Callable[[dict[str, Any], Any], Fiel
     return lambda_handler
 
 
-def sqs_worker(
-    handle: Callable[[SQSRecord, Fields], None], *, queue: str
-) -> Callable[[dict[str, Any], Any], dict[str, Any]]:
+Handle = Callable[["SQSRecord", Fields], None]
+
+
+def sqs_worker(handle: Handle, *, queue: str) -> Callable[[dict[str, Any], Any], dict[str, Any]]:
     """The entry point of a queue worker: partial batch failures, one ``record`` line per message, one flush.
 
     ``handle(record, fields)`` does the work of one message; it puts the domain ids it learns (``stackSmallId``,
     ``nodeId``, ...) and its outcome into ``fields`` as it goes, so a failure is logged with them.
     """
+    return sqs_batch_worker(lambda records: handle, queue=queue)
+
+
+def sqs_batch_worker(
+    prepare: Callable[[list[SQSRecord]], Handle], *, queue: str
+) -> Callable[[dict[str, Any], Any], dict[str, Any]]:
+    """:func:`sqs_worker` for work done for the whole batch at once: ``prepare(records)`` runs first (it must not
+    raise for one bad record) and returns the ``handle`` that then reports each record's own outcome, so a
+    partial failure still returns only the failed records to the queue."""
     # imported here: only the workers pay for the batch utility at cold start
     from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
+    from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 
     processor = BatchProcessor(event_type=EventType.SQS)
     entry = Entry()
     cold = False
+
+    handle: Handle = lambda record, fields: None  # noqa: E731  (replaced by each batch's prepare)
 
     def one(record: SQSRecord) -> None:
         started = time.perf_counter()
@@ -109,9 +122,10 @@ def sqs_worker(
         worker_log.info("record", extra=fields)
 
     def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
-        nonlocal cold
+        nonlocal cold, handle
         _, cold = entry.begin()
         try:
+            handle = prepare([SQSRecord(r) for r in event.get("Records", [])])
             response = process_partial_response(event=event, record_handler=one, processor=processor, context=context)
             return dict(response)
         finally:

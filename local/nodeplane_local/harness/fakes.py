@@ -17,7 +17,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from nodeplane.network.chainops import BeforeSubmit, GasOptions, Lookup, PureArg, TxOutcome
+from nodeplane.network.chainops import BeforeSubmit, GasOptions, Guard, Lookup, PureArg, TxOutcome, guarded
 from nodeplane_local.harness.network import chain_event, inner
 
 
@@ -186,8 +186,21 @@ class FakeChain:
         return outcome
 
     def claim_funds_for_stacks(
-        self, *, operator: str, node_small_id: int, stack_small_ids: list[int], units: list[int]
+        self,
+        *,
+        operator: str,
+        node_small_id: int,
+        stack_small_ids: list[int],
+        units: list[int],
+        guard: Guard | None = None,
     ) -> TxOutcome:
+        if guard is not None:  # the guard's writes around the call, as the real port writes them with its leases
+            return guarded(
+                guard,
+                lambda: self.claim_funds_for_stacks(
+                    operator=operator, node_small_id=node_small_id, stack_small_ids=stack_small_ids, units=units
+                ),
+            )
         self.calls["claim_funds_for_stacks"] += 1
         if len(stack_small_ids) != len(units):
             return self._abort("EVectorLengthMismatch")
@@ -219,8 +232,28 @@ class FakeChain:
         return outcome
 
     def try_settle_stack(
-        self, *, operator: str, node_small_id: int, stack_small_id: int, units: int, proof: bytes, leaf: bytes
+        self,
+        *,
+        operator: str,
+        node_small_id: int,
+        stack_small_id: int,
+        units: int,
+        proof: bytes,
+        leaf: bytes,
+        guard: Guard | None = None,
     ) -> TxOutcome:
+        if guard is not None:
+            return guarded(
+                guard,
+                lambda: self.try_settle_stack(
+                    operator=operator,
+                    node_small_id=node_small_id,
+                    stack_small_id=stack_small_id,
+                    units=units,
+                    proof=proof,
+                    leaf=leaf,
+                ),
+            )
         self.calls["try_settle_stack"] += 1
         s = self.stacks.get(stack_small_id)
         if not s or s["node"] != node_small_id or self.nodes.get(node_small_id) != operator:
@@ -260,8 +293,26 @@ class FakeChain:
         return outcome
 
     def submit_attestation(
-        self, *, operator: str, node_small_id: int, stack_small_id: int, proof: bytes, leaf: bytes
+        self,
+        *,
+        operator: str,
+        node_small_id: int,
+        stack_small_id: int,
+        proof: bytes,
+        leaf: bytes,
+        guard: Guard | None = None,
     ) -> TxOutcome:
+        if guard is not None:
+            return guarded(
+                guard,
+                lambda: self.submit_attestation(
+                    operator=operator,
+                    node_small_id=node_small_id,
+                    stack_small_id=stack_small_id,
+                    proof=proof,
+                    leaf=leaf,
+                ),
+            )
         self.calls["submit_attestation"] += 1
         t = self.tickets.get(stack_small_id)
         if not t or self.nodes.get(node_small_id) != operator or node_small_id not in t["requested"]:
@@ -309,6 +360,29 @@ class FakeChain:
         self._maybe_crash("submit_attestation")
         return outcome
 
+    def submit_attestations(
+        self,
+        *,
+        operator: str,
+        node_small_id: int,
+        attestations: list[tuple[int, bytes, bytes]],
+        guard: Guard | None = None,
+    ) -> TxOutcome:
+        """The attestations one by one, their events as one transaction's (stopping at the first abort)."""
+
+        def each() -> TxOutcome:
+            events: list[dict[str, Any]] = []
+            for stack, proof, leaf in attestations:
+                outcome = self.submit_attestation(
+                    operator=operator, node_small_id=node_small_id, stack_small_id=stack, proof=proof, leaf=leaf
+                )
+                if not outcome.ok:
+                    return outcome
+                events += outcome.events
+            return TxOutcome(digest=events[0]["id"]["txDigest"] if events else self._digest(), events=events)
+
+        return guarded(guard, each)
+
     def _dispute(self, stack: int, attester: int, proof: bytes) -> dict[str, Any]:
         t = self.tickets[stack]
         return {
@@ -319,7 +393,13 @@ class FakeChain:
             "original_commitment": list(t["proof"]),
         }
 
-    def claim_funds(self, *, operator: str, node_small_id: int, ticket_ids: list[int]) -> TxOutcome:
+    def claim_funds(
+        self, *, operator: str, node_small_id: int, ticket_ids: list[int], guard: Guard | None = None
+    ) -> TxOutcome:
+        if guard is not None:
+            return guarded(
+                guard, lambda: self.claim_funds(operator=operator, node_small_id=node_small_id, ticket_ids=ticket_ids)
+            )
         self.calls["claim_funds"] += 1
         if self.nodes.get(node_small_id) != operator:
             return self._abort("ENotBadgeOwner")

@@ -204,8 +204,15 @@ def decode_move_call(
                 raise TransactionError(f"{function}: argument of type {tname} has the wrong input kind")
             values.append(ivalue if ikind == "object" else decode_pure(tname, ivalue))
         calls.append(MoveCall(package, mod, function, types, tuple(values)))
+    used = {index for *_, args in raw_calls for akind, index in args if akind == "Input"}
+    objects = tuple(v for i, (k, v) in enumerate(inputs) if k == "object" and isinstance(v, ObjectRef) and i in used)
     return DecodedTransaction(
-        sender=sender, gas=gas, calls=calls, expiration_epoch=expiration, coin_commands=coin_commands
+        sender=sender,
+        gas=gas,
+        calls=calls,
+        expiration_epoch=expiration,
+        coin_commands=coin_commands,
+        object_inputs=objects if raw_calls else None,
     )
 
 

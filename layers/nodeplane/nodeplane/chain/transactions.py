@@ -105,10 +105,15 @@ class DecodedTransaction:
     calls: list[MoveCall] = field(default_factory=list)
     expiration_epoch: int | None = None
     coin_commands: list[CoinCommand] = field(default_factory=list)
+    # the owned-object inputs, each once however many commands use it (None: as the commands name them)
+    object_inputs: tuple[ObjectRef, ...] | None = None
 
     def owned_inputs(self) -> list[ObjectRef]:
-        """Every owned object the transaction names (gas first): what it locks on Sui."""
+        """Every owned object the transaction names (gas first): what it locks on Sui. An input that several
+        calls use (one node badge for several attestations) is one input, as on Sui."""
         refs = list(self.gas.payment)
+        if self.object_inputs is not None and not self.coin_commands:
+            return refs + list(self.object_inputs)
         refs += [a for c in self.calls for a in c.arguments if isinstance(a, ObjectRef)]
         for command in self.coin_commands:
             refs += [a for a in (command.coin, *command.sources) if isinstance(a, ObjectRef)]

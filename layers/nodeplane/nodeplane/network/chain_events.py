@@ -49,6 +49,13 @@ HANDLERS: dict[str, Handler] = {
 # Run with each newly applied event after its transaction committed.
 AFTER_APPLY: tuple[Callable[[Event], None], ...] = (settlement_events.after_apply,)
 
+# Consecutive events of one transaction that change the same item: their effects as one write (event, next) -> ops,
+# or None to write them one by one.
+PAIRS: dict[tuple[str, str], Callable[[Event, Event], list[store.Op] | None]] = {
+    ("NewStackSettlementAttestationEvent", "StackSettlementTicketEvent"): settlement_events.attested_and_settled,
+}
+MAX_EFFECTS = 80  # writes of events that ride with another transaction (TransactWriteItems takes 100)
+
 
 def _marker(event: Event) -> store.Op:
     return store.put(
@@ -84,6 +91,53 @@ def _apply_one(event: Event) -> bool:
                 return False
             raise
     return True
+
+
+def _key(op: store.Op) -> str:
+    body = op.body
+    key = body.get("Key") or {k: body["Item"][k] for k in ("pk", "sk")}
+    return f"{body['TableName']}|{key['pk']}|{key['sk']}"
+
+
+def effects(events: list[Event]) -> tuple[list[store.Op], list[Event]]:
+    """The writes of a transaction's events (effects and markers) to go with the write that records the transaction
+    itself, and the events they cover: from the first on, while they fit one transaction and touch distinct items.
+    The caller applies the rest with :func:`apply` once that write committed, and runs :func:`applied` for these."""
+    ops: list[store.Op] = []
+    keys: set[str] = set()
+    covered: list[Event] = []
+    i = 0
+    while i < len(events):
+        group, unit = events[i : i + 1], None
+        if i + 1 < len(events):
+            pair = PAIRS.get((event_name(events[i]), event_name(events[i + 1])))
+            if pair is not None:
+                unit = pair(events[i], events[i + 1])
+                group = events[i : i + 2] if unit is not None else group
+        if unit is None:
+            handler = HANDLERS.get(event_name(events[i]))
+            if handler is None:
+                covered.append(events[i])  # not one nodeplane keeps: nothing to write, as apply() would do
+                i += 1
+                continue
+            unit, _ = handler(events[i]["parsedJson"], events[i])
+        unit = [*unit, *(_marker(e) for e in group)]
+        unit_keys = {_key(op) for op in unit}
+        if unit_keys & keys or len(unit_keys) < len(unit) or len(ops) + len(unit) > MAX_EFFECTS:
+            break
+        ops += unit
+        keys |= unit_keys
+        covered += group
+        i += len(group)
+    return ops, covered
+
+
+def applied(events: list[Event]) -> None:
+    """The after-apply hooks of events whose effects :func:`effects` wrote with another transaction."""
+    for event in events:
+        if event_name(event) in HANDLERS:
+            for hook in AFTER_APPLY:
+                hook(event)
 
 
 def _transact(ops: list[store.Op]) -> None:

@@ -32,8 +32,8 @@ from nodeplane.chain.contract import (
 )
 from nodeplane.chain.transactions import CallSpec, build_atoma_transaction
 from nodeplane.network import operators, owned
-from nodeplane.network.chain_tx import Build, Funding, Inputs, Needs, Runner, Signer, unavailable
-from nodeplane.network.chainops import BeforeSubmit, GasOptions, Lookup, PureArg, TxOutcome
+from nodeplane.network.chain_tx import Build, Funding, Inputs, Needs, Ride, RideRefused, Runner, Signer, unavailable
+from nodeplane.network.chainops import BeforeSubmit, GasOptions, Guard, GuardRefused, Lookup, PureArg, TxOutcome
 from nodeplane.network.owned import ADMIN, BADGE, GAS, USDC
 from nodeplane.settings import settings
 
@@ -118,6 +118,7 @@ class PortOps:
         needs: Needs,
         calls: Callable[[Inputs], list[CallSpec]],
         before_submit: BeforeSubmit | None = None,
+        guard: Guard | None = None,
     ) -> TxOutcome:
         db, random_version = self._shared_versions()
 
@@ -133,14 +134,28 @@ class PortOps:
                 random_initial_shared_version=random_version,
             )
 
-        return outcome(self.runner.run(signer, needs, build, before_submit))
+        if guard is None:
+            return outcome(self.runner.run(signer, needs, build, before_submit))
+        ride = Ride(guard.begin, lambda executed: guard.finish(outcome(executed)))
+        try:
+            executed = self.runner.run(signer, needs, build, before_submit, ride)
+        except RideRefused as exc:
+            raise GuardRefused(exc.failed.failures) from exc
+        guard.finished = ride.finished
+        return outcome(executed)
 
     def run(self, signer: Signer, needs: Needs, build: Build) -> ExecutedTransaction:
         """Any other transaction of a wallet (coin splits and merges), under the same leases."""
         return self.runner.run(signer, needs, build)
 
     def _operator(
-        self, operator: str, nodes: Sequence[int], function: str, pure: Sequence[PureArg], gas: GasOptions | None
+        self,
+        operator: str,
+        nodes: Sequence[int],
+        function: str,
+        pure: Sequence[PureArg],
+        gas: GasOptions | None,
+        guard: Guard | None = None,
     ) -> TxOutcome:
         gas = gas or GasOptions()
         needs = Needs(
@@ -155,7 +170,7 @@ class PortOps:
         def calls(inputs: Inputs) -> list[CallSpec]:
             return [CallSpec(function, pure=pure, objects=[badge]) for badge in inputs.badges]
 
-        return self._atoma(operators.keypair(operator), needs, calls)
+        return self._atoma(operators.keypair(operator), needs, calls, guard=guard)
 
     # ------------------------------------------------------------ ChainOps
 
@@ -224,23 +239,65 @@ class PortOps:
         return operators.keypair(address)
 
     def claim_funds_for_stacks(
-        self, *, operator: str, node_small_id: int, stack_small_ids: list[int], units: list[int]
+        self,
+        *,
+        operator: str,
+        node_small_id: int,
+        stack_small_ids: list[int],
+        units: list[int],
+        guard: Guard | None = None,
     ) -> TxOutcome:
-        return self._operator(operator, [node_small_id], "claim_funds_for_stacks", [stack_small_ids, units], None)
+        pure = [stack_small_ids, units]
+        return self._operator(operator, [node_small_id], "claim_funds_for_stacks", pure, None, guard)
 
     def try_settle_stack(
-        self, *, operator: str, node_small_id: int, stack_small_id: int, units: int, proof: bytes, leaf: bytes
+        self,
+        *,
+        operator: str,
+        node_small_id: int,
+        stack_small_id: int,
+        units: int,
+        proof: bytes,
+        leaf: bytes,
+        guard: Guard | None = None,
     ) -> TxOutcome:
-        return self._operator(operator, [node_small_id], "try_settle_stack", [stack_small_id, units, proof, leaf], None)
+        pure = [stack_small_id, units, proof, leaf]
+        return self._operator(operator, [node_small_id], "try_settle_stack", pure, None, guard)
 
     def submit_attestation(
-        self, *, operator: str, node_small_id: int, stack_small_id: int, proof: bytes, leaf: bytes
+        self,
+        *,
+        operator: str,
+        node_small_id: int,
+        stack_small_id: int,
+        proof: bytes,
+        leaf: bytes,
+        guard: Guard | None = None,
     ) -> TxOutcome:
         pure = [stack_small_id, proof, leaf]
-        return self._operator(operator, [node_small_id], "submit_stack_settlement_attestation", pure, None)
+        return self._operator(operator, [node_small_id], "submit_stack_settlement_attestation", pure, None, guard)
 
-    def claim_funds(self, *, operator: str, node_small_id: int, ticket_ids: list[int]) -> TxOutcome:
-        return self._operator(operator, [node_small_id], "claim_funds", [ticket_ids], None)
+    def submit_attestations(
+        self,
+        *,
+        operator: str,
+        node_small_id: int,
+        attestations: list[tuple[int, bytes, bytes]],
+        guard: Guard | None = None,
+    ) -> TxOutcome:
+        function = "submit_stack_settlement_attestation"
+        needs = Needs(badges=(node_small_id,), serialise=True, purpose=function)
+
+        def calls(inputs: Inputs) -> list[CallSpec]:
+            # the same badge in every call: one input of the transaction (identical inputs are merged)
+            return [CallSpec(function, pure=list(a), objects=[inputs.badges[0]]) for a in attestations]
+
+        return self._atoma(operators.keypair(operator), needs, calls, guard=guard)
+
+    def claim_funds(
+        self, *, operator: str, node_small_id: int, ticket_ids: list[int], guard: Guard | None = None
+    ) -> TxOutcome:
+        return self._operator(operator, [node_small_id], "claim_funds", [ticket_ids], None, guard)
 
     def events_since(self, cursor: str | None, limit: int) -> tuple[list[dict[str, Any]], str | None]:
         """The ``db`` module's events after ``cursor``; a cursor of another network starts from the beginning

@@ -17,7 +17,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from typing import Final, Protocol
 
-from nodeplane import clock
+from nodeplane import clock, store
 from nodeplane.chain.access import (
     ChainAccess,
     ChainResponseError,
@@ -88,6 +88,24 @@ class Inputs:
     badges: tuple[ObjectRef, ...] = ()  # in the order of Needs.badges
     admin_badge: ObjectRef | None = None
     coins: tuple[ObjectRef, ...] = ()  # in the order of Needs.coins
+
+
+@dataclass
+class Ride:
+    """The caller's writes that ride with the transaction's lease (``begin``) and release (``finish``): see
+    chainops.Guard. ``finished`` is set when ``finish`` was written with the release."""
+
+    begin: list[store.Op]
+    finish: Callable[[ExecutedTransaction], list[store.Op]]
+    finished: bool = False
+
+
+class RideRefused(Exception):
+    """A condition of the ride's ``begin`` failed: nothing was sent."""
+
+    def __init__(self, failed: TransactionFailed) -> None:
+        super().__init__(str(failed))
+        self.failed = failed
 
 
 Build = Callable[[Inputs], bytes]
@@ -178,9 +196,15 @@ class Runner:
     # ------------------------------------------------------------ one transaction
 
     def run(
-        self, signer: Signer, needs: Needs, build: Build, before_submit: Callable[[str], None] | None = None
+        self,
+        signer: Signer,
+        needs: Needs,
+        build: Build,
+        before_submit: Callable[[str], None] | None = None,
+        ride: Ride | None = None,
     ) -> ExecutedTransaction:
-        """Lease, build, sign, submit, record; ``before_submit`` sees each digest before it is sent.
+        """Lease, build, sign, submit, record; ``before_submit`` sees each digest before it is sent; ``ride``'s
+        writes go with the lease and the release.
 
         A rejected attempt never executed and never will (its inputs were stale): it is rebuilt from the chain's
         refs, so ``before_submit`` may see a second digest, which replaces the first.
@@ -189,14 +213,22 @@ class Runner:
         budget = needs.budget or DEFAULT_GAS_BUDGET
         holder = uuid.uuid4().hex
         refused = 0
+        begin = list(ride.begin) if ride else []
+        labels = {op.label for op in begin}
+        # this container's last release of the wallet saves reading it; anything it cannot serve is read afresh
+        # (gas the caller chose is dry-run before any lease, so it is always read)
+        remembered = None if needs.caller_gas else owned.remembered(address)
         for round_ in range(WAITS):
-            wallet = owned.read(address)
+            from_memory = round_ == 0 and remembered is not None
+            wallet = remembered if from_memory and remembered is not None else owned.read(address)
             chosen = self._choose(wallet, needs, budget)
             if chosen == "wait":
-                sleep(min(0.2, 0.01 * 2 ** min(round_, 5)) * (0.5 + random.random()))
+                if not from_memory:
+                    sleep(min(0.2, 0.01 * 2 ** min(round_, 5)) * (0.5 + random.random()))
                 continue
             if isinstance(chosen, str):
-                self._refill(address, chosen, wallet, needs)
+                if not from_memory:
+                    self._refill(address, chosen, wallet, needs)
                 continue
             stale = [r for r in chosen if r.pending]
             if stale:  # leased by a transaction that never came back: ask the chain before using them
@@ -212,11 +244,23 @@ class Runner:
             signature = signer.sign_transaction(tx)
             try:
                 leased = owned.lease(
-                    address, chosen, digest, holder=holder, serialise=needs.serialise, purpose=needs.purpose
+                    address,
+                    chosen,
+                    digest,
+                    holder=holder,
+                    serialise=needs.serialise,
+                    purpose=needs.purpose,
+                    extra=begin,
                 )
-            except TransactionFailed:
+            except TransactionFailed as exc:
+                if any(f.label in labels and f.code == "ConditionalCheckFailed" for f in exc.failures):
+                    owned.remember(address, None)
+                    raise RideRefused(exc) from exc
                 continue  # another transaction took one of them: read the wallet again
-            executed = self._submit(address, leased, holder, needs, tx, signature, digest, before_submit)
+            begin, labels = [], set()  # written: a rebuilt attempt only takes the leases
+            executed = self._submit(
+                address, wallet, leased, holder, needs, (tx, signature, digest), before_submit, ride
+            )
             if executed is not None:
                 return executed
             refused += 1
@@ -227,15 +271,17 @@ class Runner:
     def _submit(
         self,
         address: str,
+        wallet: Wallet,
         leased: list[Record],
         holder: str,
         needs: Needs,
-        tx: bytes,
-        signature: str,
-        digest: str,
+        signed: tuple[bytes, str, str],
         before_submit: Callable[[str], None] | None,
+        ride: Ride | None,
     ) -> ExecutedTransaction | None:
         """Submit once; None when the network refused stale inputs (re-read from the chain: build again)."""
+        tx, signature, digest = signed
+        owned.remember(address, None)  # until the release says what the wallet holds now
         try:
             if before_submit is not None:
                 before_submit(digest)
@@ -265,7 +311,15 @@ class Runner:
         except BaseException:
             owned.release(address, leased, holder, None, serialise=needs.serialise)  # nothing was sent
             raise
-        owned.release(address, leased, holder, executed, serialise=needs.serialise, created=self._created(executed))
+        extra = ride.finish(executed) if ride else []
+        released, finished = owned.release(
+            address, leased, holder, executed, serialise=needs.serialise, created=self._created(executed), extra=extra
+        )
+        if ride:
+            ride.finished = finished
+        if released is not None:
+            ids = {r.object_id for r in leased}
+            owned.remember(address, Wallet([r for r in wallet.records if r.object_id not in ids] + released))
         return executed
 
     def _find(self, digest: str) -> ExecutedTransaction | None:

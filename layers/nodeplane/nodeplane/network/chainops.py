@@ -9,7 +9,10 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
+
+if TYPE_CHECKING:
+    from nodeplane.store import Op
 
 # A Move call's pure arguments: integers (u64, u8), booleans, strings, byte vectors, vectors of u64, an empty option.
 PureArg = int | bool | str | bytes | list[int] | None
@@ -54,6 +57,50 @@ class GasOptions:
     price: int | None = None  # MIST per gas unit; at least the reference gas price
 
 
+@dataclass
+class Guard:
+    """Writes that ride with a chain call's own DynamoDB writes (the lease of its owned objects before it, their
+    release after it: network/owned.py), so guarding the call costs no extra round trip.
+
+    ``begin`` is written with the lease; when one of its conditions fails, nothing is sent and :class:`GuardRefused`
+    says why. ``finish(outcome)`` is written with the release when it fits and its conditions hold; ``finished``
+    tells the caller whether it was (if not, the caller writes it itself).
+    """
+
+    begin: list[Op]
+    finish: Callable[[TxOutcome], list[Op]]
+    finished: bool = False
+
+
+class GuardRefused(Exception):
+    """A condition of a guard's ``begin`` failed: the call was not made. ``failures`` are the store's, with the
+    items as they were (TransactionFailed.failures)."""
+
+    def __init__(self, failures: list[Any]) -> None:
+        super().__init__(", ".join(f"{f.label}:{f.code}" for f in failures))
+        self.failures = failures
+
+
+def guarded(guard: Guard | None, call: Callable[[], TxOutcome]) -> TxOutcome:
+    """A guarded call for an implementation without leases of its own (a fake chain): the guard's writes go
+    around the call, each on its own."""
+    from nodeplane import store
+
+    if guard is None:
+        return call()
+    try:
+        store.transact(guard.begin)
+    except store.TransactionFailed as exc:
+        raise GuardRefused(exc.failures) from exc
+    outcome = call()
+    try:
+        store.transact(guard.finish(outcome))
+        guard.finished = True
+    except store.TransactionFailed:
+        guard.finished = False
+    return outcome
+
+
 # Called with a transaction's digest once it is signed and before it is submitted; if it raises, nothing is sent.
 # It is called again with a new digest when the network refused an attempt (which can then never execute) and the
 # transaction is rebuilt from fresh object versions: the last digest is the one that may execute.
@@ -82,25 +129,60 @@ class ChainOps(Protocol):
         ...
 
     def claim_funds_for_stacks(
-        self, *, operator: str, node_small_id: int, stack_small_ids: list[int], units: list[int]
+        self,
+        *,
+        operator: str,
+        node_small_id: int,
+        stack_small_ids: list[int],
+        units: list[int],
+        guard: Guard | None = None,
     ) -> TxOutcome:
         """`db::claim_funds_for_stacks` signed by the operator's key (confidential stacks)."""
         ...
 
     def try_settle_stack(
-        self, *, operator: str, node_small_id: int, stack_small_id: int, units: int, proof: bytes, leaf: bytes
+        self,
+        *,
+        operator: str,
+        node_small_id: int,
+        stack_small_id: int,
+        units: int,
+        proof: bytes,
+        leaf: bytes,
+        guard: Guard | None = None,
     ) -> TxOutcome:
         """`db::try_settle_stack` (sampling-consensus stacks); StackTrySettleEvent inside."""
         ...
 
     def submit_attestation(
-        self, *, operator: str, node_small_id: int, stack_small_id: int, proof: bytes, leaf: bytes
+        self,
+        *,
+        operator: str,
+        node_small_id: int,
+        stack_small_id: int,
+        proof: bytes,
+        leaf: bytes,
+        guard: Guard | None = None,
     ) -> TxOutcome:
         """`db::submit_stack_settlement_attestation` by a sampled attestation node."""
         ...
 
-    def claim_funds(self, *, operator: str, node_small_id: int, ticket_ids: list[int]) -> TxOutcome:
-        """`db::claim_funds` for settled tickets."""
+    def submit_attestations(
+        self,
+        *,
+        operator: str,
+        node_small_id: int,
+        attestations: list[tuple[int, bytes, bytes]],
+        guard: Guard | None = None,
+    ) -> TxOutcome:
+        """One transaction of `db::submit_stack_settlement_attestation` calls, one per (stack, proof, leaf), by one
+        attestation node: all of them happen, or none."""
+        ...
+
+    def claim_funds(
+        self, *, operator: str, node_small_id: int, ticket_ids: list[int], guard: Guard | None = None
+    ) -> TxOutcome:
+        """`db::claim_funds` for settled tickets (several at once: the contract takes a vector of ticket ids)."""
         ...
 
     def events_since(self, cursor: str | None, limit: int) -> tuple[list[dict[str, Any]], str | None]:

@@ -70,9 +70,24 @@ def operator_address(tenant: str) -> str | None:
     return str(item["sui_address"]).lower() if item and item.get("sui_address") else None
 
 
+# (table, address) -> the operator's sealed key item: imported keys are never deleted (a re-import by the same
+# operator seals the same key again), so once seen it is kept per container; an absent key is always read again
+_sealed: dict[tuple[str, str], dict[str, Any]] = {}
+
+
+def _key_item(address: str) -> dict[str, Any] | None:
+    key = (settings().table_name, address.lower())
+    if key not in _sealed:
+        item = store.get(items.operator_key_pk(address.lower()), "KEY")
+        if item is None:
+            return None
+        _sealed[key] = item
+    return _sealed[key]
+
+
 def holds_operator_key(address: str) -> bool:
     """Whether nodeplane can sign for ``address``."""
-    return store.get(items.operator_key_pk(address.lower()), "KEY") is not None
+    return _key_item(address) is not None
 
 
 _node_addresses: dict[tuple[str, int], str] = {}
@@ -107,6 +122,12 @@ def operator_nodes(address: str) -> list[dict[str, Any]]:
             return found
 
 
+def check_owned(address: str | None, node_small_id: int) -> None:
+    """404 unless ``address`` registered the node (as :func:`owned_node`, from the per-container address cache)."""
+    if not address or node_address(node_small_id) != address.lower():
+        raise NotFound(f"node {node_small_id} is not one of this operator's nodes")
+
+
 def owned_node(address: str | None, node_small_id: int) -> dict[str, Any]:
     """The network node, if ``address`` registered it (404 otherwise: other operators' nodes are not shown)."""
     node = store.get(items.node_pk(node_small_id), "NODE")
@@ -120,7 +141,7 @@ def keypair(address: str) -> Keypair:
     from nodeplane.chain.keys import Keypair
     from nodeplane.chain.signers import open_keystore
 
-    item = store.get(items.operator_key_pk(address.lower()), "KEY")
+    item = _key_item(address)
     if not item:
         raise Forbidden(f"nodeplane holds no key for {address}")
     return Keypair.from_keystore(open_keystore(kms(), item["sealed"], _context(address.lower())))

@@ -13,6 +13,11 @@ badge) equivocate: one fails, or the object stays locked until the epoch ends. E
 3. after execution writes the new refs and balances from the effects (no re-read) and releases the leases,
    in one more write, adding records for coins and badges the transaction created for the wallet.
 
+Each container remembers the wallets it has released (:func:`remembered`), so its next transaction of the same
+wallet skips step 1: a record changed meanwhile by another container fails the lease's conditions (version, lease),
+and the wallet is then read again. Steps 2 and 3 also carry the caller's own writes when it has some (a settlement
+step's guard, the effects of the transaction's events): no extra round trip for them.
+
 A lease outlives any submitter (``WALLET_LEASE_SECONDS``, settings.py); a record whose lease expired with a
 transaction still named (``pending``) is re-validated against the chain before anyone uses it again
 (:func:`revalidate`).
@@ -105,6 +110,24 @@ class Wallet:
         return [r for r in self.records if r.kind == kind]
 
 
+# (table, address) -> the wallet as this container last released it: every record free at its known version
+_remembered: dict[tuple[str, str], Wallet] = {}
+
+
+def remembered(address: str) -> Wallet | None:
+    """The wallet as this container left it after its last transaction (None: read it). It may be stale: a lease
+    taken from it fails on the records that changed, and the caller reads the wallet again."""
+    return _remembered.get((settings().table_name, address))
+
+
+def remember(address: str, wallet: Wallet | None) -> None:
+    key = (settings().table_name, address)
+    if wallet is None:
+        _remembered.pop(key, None)
+    else:
+        _remembered[key] = wallet
+
+
 def read(address: str) -> Wallet:
     """Every record of the wallet, consistently (one Query; a wallet holds at most a few hundred objects)."""
     rows: list[dict[str, Any]] = []
@@ -123,10 +146,18 @@ def read(address: str) -> Wallet:
 
 
 def lease(
-    address: str, chosen: Sequence[Record], digest: str, *, holder: str, serialise: bool, purpose: str
+    address: str,
+    chosen: Sequence[Record],
+    digest: str,
+    *,
+    holder: str,
+    serialise: bool,
+    purpose: str,
+    extra: Sequence[store.Op] = (),
 ) -> list[Record]:
-    """Take ``chosen`` (each at its version, unleased or expired) for the transaction ``digest``; raises
-    :class:`TransactionFailed` when another transaction got one first. Returns the leased records."""
+    """Take ``chosen`` (each at its version, unleased or expired) for the transaction ``digest``, with the caller's
+    ``extra`` writes in the same transaction; raises :class:`TransactionFailed` when another transaction got one
+    first (or an extra write's condition failed). Returns the leased records."""
     now = clock.now()
     until = now + settings().wallet_lease_seconds
     values = {":u": until, ":h": holder, ":d": digest, ":now": now}
@@ -168,7 +199,7 @@ def lease(
             label="tx",  # unconditional: one digest is one transaction, so a rebuilt one has the same inputs
         )
     )
-    store.transact(ops)
+    store.transact([*ops, *extra])
     return [replace(r, lease_until=until, holder=holder, pending=digest) for r in chosen]
 
 
@@ -180,9 +211,16 @@ def release(
     *,
     serialise: bool,
     created: Iterable[Record] = (),
-) -> None:
-    """Give the records back, at their new refs when ``executed`` changed them (deleted ones are dropped)."""
+    extra: Sequence[store.Op] = (),
+) -> tuple[list[Record] | None, bool]:
+    """Give the records back, at their new refs when ``executed`` changed them (deleted ones are dropped), with the
+    caller's ``extra`` writes in the same transaction when they fit and their conditions hold.
+
+    Returns the records as released (None when some were taken over meanwhile) and whether ``extra`` was written
+    (False: the caller writes it itself).
+    """
     ops: list[store.Op] = []
+    after: list[Record] = []
     for r in leased:
         change = next((c for c in executed.changes if c.object_id == r.object_id), None) if executed else None
         key = (items.owned_pk(address), items.owned_sk(r.kind, r.object_id))
@@ -190,10 +228,13 @@ def release(
             ops.append(store.delete(*key, condition="holder = :h", values={":h": holder}, label=r.object_id))
             continue
         expression, values = "SET lease_until = :z REMOVE pending, holder", {":z": 0, ":h": holder}
+        freed = replace(r, lease_until=0.0, holder=None, pending=None)
         if change is not None and change.ref is not None:
             balance = change.balance if change.balance is not None else r.balance
             expression = "SET lease_until = :z, version = :v, digest = :g, balance = :b REMOVE pending, holder"
             values |= {":v": change.ref.version, ":g": change.ref.digest, ":b": balance}
+            freed = replace(freed, version=change.ref.version, digest=change.ref.digest, balance=balance)
+        after.append(freed)
         ops.append(store.update(*key, expression, condition="holder = :h", values=values, label=r.object_id))
     if serialise:
         ops.append(
@@ -206,15 +247,24 @@ def release(
                 label="wallet",
             )
         )
+    fresh = [store.put(record.item()) for record in created]  # new objects: nobody has a record of them yet
+    if extra and len(ops) + len(fresh) + len(extra) <= 100:
+        try:
+            store.transact([*ops, *fresh, *extra])
+            return after + list(created), True
+        except TransactionFailed:
+            pass  # an extra write's condition failed (or a lease was taken over): write each part on its own
+    intact = True
     for start in range(0, len(ops), 100):
         try:
             store.transact(ops[start : start + 100])
         except TransactionFailed as exc:
             # a lease that expired and was re-validated by someone else: their read of the chain stands
             logger.warning("owned objects of %s were taken over before their release: %s", address, exc)
-    fresh = [store.put(record.item()) for record in created]  # new objects: nobody has a record of them yet
+            intact = False
     for start in range(0, len(fresh), 100):
         store.transact(fresh[start : start + 100])
+    return (after + list(created) if intact else None), False
 
 
 def lookup_inputs(digest: str) -> tuple[str, list[tuple[str, int]]] | None:

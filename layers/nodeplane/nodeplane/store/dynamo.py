@@ -8,7 +8,10 @@ from __future__ import annotations
 
 import base64
 import binascii
+import contextvars
 import json
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
@@ -31,7 +34,37 @@ def _values(values: dict[str, Any] | None) -> dict[str, Any]:
     return serialize(values) if values else {}
 
 
-def get(pk: str, sk: str, *, table: str | None = None, consistent: bool = True) -> dict[str, Any] | None:
+# items a step has just read or written, answered from memory by get() inside known() (per thread, per context)
+_known: contextvars.ContextVar[dict[tuple[str, str, str], dict[str, Any]] | None] = contextvars.ContextVar(
+    "known", default=None
+)
+
+
+@contextmanager
+def known(*items: dict[str, Any] | None) -> Iterator[None]:
+    """Within the block, get() of one of ``items`` (by pk/sk, on the default table) answers from memory: a step
+    that has just read them does not read them again. Only for what cannot have changed in a way that matters:
+    every write still carries its own condition. With no items, the block reads everything afresh."""
+    table = settings().table_name
+    memo = dict(_known.get() or {}) if items else {}
+    memo.update({(table, str(i["pk"]), str(i["sk"])): i for i in items if i})
+    token = _known.set(memo)
+    try:
+        yield
+    finally:
+        _known.reset(token)
+
+
+def get(
+    pk: str, sk: str, *, table: str | None = None, consistent: bool = True, remembered: bool = True
+) -> dict[str, Any] | None:
+    """One item (consistently unless told); inside :func:`known`, a known item from memory unless ``remembered``
+    is False."""
+    memo = _known.get() if remembered else None
+    if memo:
+        hit = memo.get((table or settings().table_name, pk, sk))
+        if hit is not None:
+            return dict(hit)
     response = dynamodb().get_item(
         TableName=table or settings().table_name,
         Key=serialize({"pk": pk, "sk": sk}),

@@ -81,6 +81,7 @@ def buy(
     offer = selection.cheapest_offer(tasks, rotation)
     if offer is None:
         raise Unavailable(f"No node found for model {model} with confidential compute enabled")
+    rotation = selection.current_rotation() or rotation  # as cheapest_offer just read it with the nodes
     task, price = offer
     cost = stack_cost(price, STACK_SIZE, CONFIDENTIAL)
     order = Order(user, task, price, STACK_SIZE, cost, request_id, CONFIDENTIAL)

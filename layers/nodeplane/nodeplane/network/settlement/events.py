@@ -97,6 +97,43 @@ def attestation(data: dict[str, Any], event: dict[str, Any]) -> Ops:
     return [op], []
 
 
+def attested_and_settled(attested: dict[str, Any], settled_event: dict[str, Any]) -> list[store.Op] | None:
+    """The last attestation and the StackSettlementTicketEvent it caused, in one transaction: both change the
+    ticket, so they are one update (None when the attestation is not one nodeplane can record: one by one)."""
+    data = attested["parsedJson"]
+    stack, attester = small(data["stack_small_id"]), small(data["attestation_node_id"])
+    if small(settled_event["parsedJson"]["stack_small_id"]) != stack:
+        return None
+    item = tickets.ticket(stack)
+    slot = tickets.slot(item, attester)
+    if item is None or slot is None:
+        return None
+    proof = _hex(data.get("committed_stack_proof"))
+    epoch = settled_event["parsedJson"].get("dispute_settled_at_epoch")
+    now = clock.now()
+    op = tickets.attestation_update(
+        stack,
+        attester,
+        proof,
+        _hex(data.get("stack_merkle_leaf")),
+        attested["id"]["txDigest"],
+        agrees=proof == item["committed_stack_proofs"][0],
+        slot=slot,
+        extra=", dispute_settled_at_epoch = :e, settlement_status = :s, next_action = :c, enqueued_at = :now, "
+        "gsi3sk = :due",
+        extra_values={
+            ":e": small(epoch) if epoch is not None else None,
+            ":s": SETTLED,
+            ":c": "claim",
+            ":now": now,
+            ":due": items.settlement_due_sk(now + settings().settlement_stall_seconds, stack),
+            ":att": ATTESTING,
+        },
+        condition=" AND settlement_status = :att",
+    )
+    return [op]
+
+
 def dispute(data: dict[str, Any], event: dict[str, Any]) -> Ops:
     """StackAttestationDisputeEvent: the dispute is recorded and an attesting ticket becomes Disputed."""
     stack, attester = small(data["stack_small_id"]), small(data["attestation_node_id"])
@@ -267,32 +304,47 @@ def stack_claimed(data: dict[str, Any], event: dict[str, Any]) -> Ops:
     return [stack_op, ticket_op, *credit], [ticket_op]
 
 
-# the events after which the ticket may have new work for the worker
-_KICKS = {
-    "StackTrySettleEvent",
-    "StackSettlementTicketEvent",
-    "StackAttestationDisputeEvent",
-    "StackDisputeResolvedEvent",
-}
+def _next_job(name: str, data: dict[str, Any]) -> str | None:
+    """The work an event leaves its ticket with (what its handler wrote as ``next_action``), None for none."""
+    if name == "StackTrySettleEvent":
+        return "attest" if data.get("requested_attestation_nodes") else "claim"
+    if name == "StackSettlementTicketEvent":
+        return "claim"
+    if name == "StackAttestationDisputeEvent":
+        return "resolve"
+    if name == "StackDisputeResolvedEvent" and data.get("original_is_correct"):
+        return "claim"
+    return None
 
 
-# the events that may end a settlement (Complete, or Failed when a dispute is lost)
+# the events that may end a settlement, and how when the event alone says it (None: the ticket says)
 _ENDS = {
-    "StackSettlementTicketClaimedEvent",
-    "ClaimedStackEvent",
-    "StackAttestationDisputeEvent",
-    "StackDisputeResolvedEvent",
+    "StackSettlementTicketClaimedEvent": COMPLETE,
+    "ClaimedStackEvent": COMPLETE,
+    "StackAttestationDisputeEvent": None,
+    "StackDisputeResolvedEvent": None,
 }
 
 
 def after_apply(event: dict[str, Any]) -> None:
-    """Once the event's transaction committed: count a settlement it ended; send the job the new state asks for."""
+    """Once the event's transaction committed: count a settlement it ended; send the job the new state asks for
+    (a claim when its dispute window closes). A job that is lost is sent by the sweeper: the ticket keeps
+    ``next_action`` and its place in gsi3."""
     name = event_name(event)
-    if name in _ENDS:
-        tickets.ended(small(event["parsedJson"]["stack_small_id"]))
-    if name not in _KICKS:
+    data = event["parsedJson"]
+    stack = small(data["stack_small_id"]) if "stack_small_id" in data else None
+    if stack is None:
         return
-    stack = small(event["parsedJson"]["stack_small_id"])
-    item = tickets.ticket(stack)
-    if item and item.get("next_action"):
-        jobs.enqueue(stack, str(item["next_action"]))
+    if name in _ENDS:
+        tickets.ended(stack, _ENDS[name])
+    action = _next_job(name, data)
+    if action is None:
+        return
+    wait = 0.0
+    if name == "StackTrySettleEvent" and action == "claim":
+        wait = settings().settlement_window_seconds  # the ticket was opened just now
+    elif name == "StackSettlementTicketEvent":
+        item = tickets.ticket(stack) or {}  # the worker's step has it in memory already (store.known)
+        wait = float(item.get("claimable_at", 0)) - clock.now()
+    # a job that comes too early (the worker's window is a stand-in for the chain's epoch) is sent again later
+    jobs.enqueue(stack, action, delay_seconds=min(900, int(wait) + 1) if wait > 0 else 0)

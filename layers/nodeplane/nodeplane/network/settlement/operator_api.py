@@ -35,6 +35,7 @@ def claim_stacks(
         raise Conflict("num_claimed_compute_units must have one value per stack")
     confidential: list[tuple[int, int, int]] = []
     sampling: list[tuple[int, int, int]] = []
+    read: list[dict[str, Any]] = []
     for i, stack in enumerate(stack_small_ids):
         item = store.get(items.stack_pk(stack), "STACK")
         if not item:
@@ -42,7 +43,7 @@ def claim_stacks(
         node = int(item["selected_node_id"])
         if node_small_id is not None and node != node_small_id:
             raise Conflict(f"stack {stack} was not sold by node {node_small_id}")
-        operators.owned_node(address, node)
+        operators.check_owned(address, node)
         if item.get("is_claimed"):
             raise Conflict(f"stack {stack} is already claimed")
         claimable, item = _claimable(item)
@@ -50,21 +51,34 @@ def claim_stacks(
         if claimed > claimable:
             raise Conflict(_over_claim(item, claimed, claimable))
         (confidential if item.get("is_confidential") else sampling).append((stack, node, claimed))
+        read.append(item)
+    with store.known(*read):  # the stacks as just read: their events' effects need not read them again
+        return _claim(address, confidential, sampling)
+
+
+def _claim(
+    address: str, confidential: list[tuple[int, int, int]], sampling: list[tuple[int, int, int]]
+) -> dict[str, Any]:
     digests: list[str] = []
     if confidential:
         nodes = {n for _, n, _ in confidential}
         if len(nodes) > 1:
             raise Conflict("one claim covers the stacks of one node")
+        opened = []
         for stack, node, claimed in confidential:
-            if not tickets.open_confidential_claim(stack, node, claimed):
+            ticket = tickets.open_confidential_claim(stack, node, claimed)
+            opened.append(ticket)
+            if ticket is None:
                 # a lock was taken or the usage changed since the read: say what is claimable now
-                claimable, item = _claimable(store.get(items.stack_pk(stack), "STACK") or {"stack_small_id": stack})
+                with store.known():  # what the stack says now, not as read before
+                    claimable, item = _claimable(store.get(items.stack_pk(stack), "STACK") or {"stack_small_id": stack})
                 raise Conflict(_over_claim(item, claimed, claimable))
-        digests.append(
-            steps.claim_for_stacks(
-                address, confidential[0][1], [s for s, _, _ in confidential], [u for _, _, u in confidential]
+        with store.known(*opened):  # the tickets just written: their claim's events need not read them
+            digests.append(
+                steps.claim_for_stacks(
+                    address, confidential[0][1], [s for s, _, _ in confidential], [u for _, _, u in confidential]
+                )
             )
-        )
     digests += [steps.try_settle_stack(address, stack, node, claimed) for stack, node, claimed in sampling]
     return {"tx_digest": digests[0]} if len(digests) == 1 else {"tx_digests": digests}
 

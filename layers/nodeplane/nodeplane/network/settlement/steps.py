@@ -8,11 +8,12 @@ call) is only re-tried after catching up on chain events and finding no effect.
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 from nodeplane import clock, store
 from nodeplane.errors import Conflict, DomainError, NotFound, Retry
 from nodeplane.network import chain_events, chainops, items
-from nodeplane.network.chainops import TxOutcome
+from nodeplane.network.chainops import Guard, GuardRefused, TxOutcome
 from nodeplane.network.settlement import proofs, tickets
 from nodeplane.settings import settings
 from nodeplane.store.dynamo import TransactionFailed
@@ -35,12 +36,14 @@ class StepInFlight(Retry):
 def guarded_call(
     stacks: list[int],
     name: str,
-    call: Callable[[], TxOutcome],
+    call: Callable[[Guard | None], TxOutcome],
     *,
     done: Callable[[], str | None],
 ) -> str:
     """Run one chain call at most once per (stack, step); return its digest.
 
+    The step items are written with the call's lease of its owned objects, and completed, with the effects of the
+    call's events, in the write that releases them (chainops.Guard): a guarded step costs no write of its own.
     ``done`` looks at the projected chain state and returns a digest when the effect is already there.
     """
     now = clock.now()
@@ -61,61 +64,92 @@ def guarded_call(
         )
         for s in stacks
     ]
+    merged: list[chain_events.Event] = []
+
+    def finish(outcome: TxOutcome) -> list[store.Op]:
+        nonlocal merged
+        ops = _finish_ops(stacks, name, outcome)
+        merged = []
+        if outcome.ok:
+            effects, merged = chain_events.effects(outcome.events)
+            ops += effects
+        return ops
+
+    guard: Guard | None = Guard(begin, finish)
     try:
-        store.transact(begin)
-    except TransactionFailed as exc:
-        olds = [f.old or {} for f in exc.failures]
-        digests = {o.get("digest") for o in olds}
-        if olds and all(o.get("state") == "done" for o in olds) and len(digests) == 1:
-            return str(digests.pop())  # a retry: re-use the recorded digest
-        lease = settings().settlement_step_lease_seconds
-        stale = [o for o in olds if o.get("state") == "started" and now - float(o.get("started_at", 0)) >= lease]
-        if len(stale) != len(olds) or not olds:
-            raise StepInFlight(f"{name} for stacks {stacks} is in flight") from exc
-        # the outcome of an earlier call is unknown: catch up on chain events, then decide
-        chain_events.poll(chainops.ops())
-        found = done()
+        outcome = call(guard)  # an exception here leaves the step started: its outcome is reconciled after the lease
+    except GuardRefused as refused:
+        olds = [f.old or {} for f in refused.failures if f.label.startswith("step")]
+        found = _refused(stacks, name, olds, now, done)
         if found:
-            _finish(stacks, name, "done", digest=found)
             return found
-        takeover = [
-            store.update(
-                items.stack_pk(s),
-                items.step_sk(name),
-                "SET started_at = :now",
-                condition="#st = :started AND started_at = :old",
-                names={"#st": "state"},
-                values={":now": now, ":started": "started", ":old": o.get("started_at")},
-                label=f"step{s}",
-            )
-            for s, o in zip(stacks, olds, strict=False)
-        ]
-        try:
-            store.transact(takeover)
-        except TransactionFailed as again:
-            raise StepInFlight(f"{name} for stacks {stacks} was taken over") from again
-    outcome = call()  # an exception here leaves the step started: its outcome is reconciled after the lease
+        guard = None
+        outcome = call(None)  # taken over after the lease of a call whose outcome is unknown and had no effect
+    if guard is not None and guard.finished:
+        chain_events.applied(merged)
+        if len(merged) < len(outcome.events):
+            chain_events.apply(outcome.events[len(merged) :])
+    else:
+        store.transact(_finish_ops(stacks, name, outcome))
+        if outcome.ok:
+            chain_events.apply(outcome.events)  # the poller will see them again; their markers make that a no-op
     if not outcome.ok:
-        _finish(stacks, name, "failed", error=outcome.error or "aborted")
         raise ChainRejected(f"chain rejected {name}: {outcome.error}", abort=outcome.error or "aborted")
-    _finish(stacks, name, "done", digest=outcome.digest)
-    chain_events.apply(outcome.events)  # the poller will see them again; their markers make that a no-op
     return outcome.digest
 
 
-def _finish(stacks: list[int], name: str, state: str, *, digest: str | None = None, error: str | None = None) -> None:
-    store.transact(
-        [
-            store.update(
-                items.stack_pk(s),
-                items.step_sk(name),
-                "SET #st = :s, digest = :d, #err = :e, finished_at = :t",
-                names={"#st": "state", "#err": "error"},
-                values={":s": state, ":d": digest, ":e": error, ":t": clock.iso()},
-            )
-            for s in stacks
-        ]
+def _refused(
+    stacks: list[int], name: str, olds: list[dict[str, Any]], now: float, done: Callable[[], str | None]
+) -> str | None:
+    """A step item exists already: the recorded digest of a retry, or (after the lease of a call whose outcome is
+    unknown) the effect found on chain; None when this worker takes the step over. Raises StepInFlight otherwise."""
+    digests = {o.get("digest") for o in olds}
+    if olds and all(o.get("state") == "done" for o in olds) and len(digests) == 1:
+        return str(digests.pop())  # a retry: re-use the recorded digest
+    lease = settings().settlement_step_lease_seconds
+    stale = [o for o in olds if o.get("state") == "started" and now - float(o.get("started_at", 0)) >= lease]
+    if len(stale) != len(olds) or not olds:
+        raise StepInFlight(f"{name} for stacks {stacks} is in flight")
+    # the outcome of an earlier call is unknown: catch up on chain events, then decide
+    with store.known():  # what the step read before may be out of date now
+        chain_events.poll(chainops.ops())
+        found = done()
+    if found:
+        store.transact(_finish_ops(stacks, name, TxOutcome(found)))
+        return found
+    takeover = [
+        store.update(
+            items.stack_pk(s),
+            items.step_sk(name),
+            "SET started_at = :now",
+            condition="#st = :started AND started_at = :old",
+            names={"#st": "state"},
+            values={":now": now, ":started": "started", ":old": o.get("started_at")},
+            label=f"step{s}",
+        )
+        for s, o in zip(stacks, olds, strict=False)
+    ]
+    try:
+        store.transact(takeover)
+    except TransactionFailed as again:
+        raise StepInFlight(f"{name} for stacks {stacks} was taken over") from again
+    return None
+
+
+def _finish_ops(stacks: list[int], name: str, outcome: TxOutcome) -> list[store.Op]:
+    state, digest, error = (
+        ("done", outcome.digest, None) if outcome.ok else ("failed", None, outcome.error or "aborted")
     )
+    return [
+        store.update(
+            items.stack_pk(s),
+            items.step_sk(name),
+            "SET #st = :s, digest = :d, #err = :e, finished_at = :t",
+            names={"#st": "state", "#err": "error"},
+            values={":s": state, ":d": digest, ":e": error, ":t": clock.iso()},
+        )
+        for s in stacks
+    ]
 
 
 # --- the calls -----------------------------------------------------------------------------------------------------
@@ -133,15 +167,34 @@ def try_settle_stack(address: str, stack: int, node: int, units: int) -> str:
     return guarded_call(
         [stack],
         "settle",
-        lambda: chainops.ops().try_settle_stack(
-            operator=address, node_small_id=node, stack_small_id=stack, units=units, proof=proof, leaf=leaf0
+        lambda guard: chainops.ops().try_settle_stack(
+            operator=address,
+            node_small_id=node,
+            stack_small_id=stack,
+            units=units,
+            proof=proof,
+            leaf=leaf0,
+            guard=guard,
         ),
         done=lambda: (tickets.ticket(stack) or {}).get("try_settle_tx"),
     )
 
 
-def attest(stack: int, node: int, address: str) -> str:
-    """Submit node's attestation for the stack, computed from nodeplane's own count of the stack's units."""
+def _attester_units(stack: int, item: dict[str, Any]) -> int:
+    """The attester's view: the units nodeplane counted from signed usage reports (or the claim if unknown)."""
+    stack_item = store.get(items.stack_pk(stack), "STACK") or {}
+    return int(stack_item.get("already_computed_units", item["num_claimed_compute_units"]))
+
+
+def agrees(stack: int) -> bool:
+    """Whether nodeplane's attestation of the stack agrees with the node's committed proof."""
+    item = tickets.ticket(stack) or {}
+    committed = str((item.get("committed_stack_proofs") or [""])[0])
+    return not item or proofs.committed_proof(stack, _attester_units(stack, item)).hex() == committed
+
+
+def _attestation(stack: int, node: int) -> tuple[bytes, bytes] | str:
+    """(proof, leaf) of node's attestation for the stack, or the digest it was recorded with already."""
     item = tickets.ticket(stack)
     if item is None:
         raise NotFound(f"stack {stack} has no settlement ticket")
@@ -151,22 +204,41 @@ def attest(stack: int, node: int, address: str) -> str:
     existing = item.get("attestations", {}).get(f"n{node}")
     if existing:
         return str(existing.get("tx", ""))
-    stack_item = store.get(items.stack_pk(stack), "STACK") or {}
-    # the attester's view: the units nodeplane counted from signed usage reports (or the claim if unknown)
-    units = int(stack_item.get("already_computed_units", item["num_claimed_compute_units"]))
-    proof, leaf_bytes = proofs.committed_proof(stack, units), proofs.leaf(stack, units, slot)
+    units = _attester_units(stack, item)
+    return proofs.committed_proof(stack, units), proofs.leaf(stack, units, slot)
 
-    def recorded() -> str | None:
-        again = (tickets.ticket(stack) or {}).get("attestations", {}).get(f"n{node}")
-        return str(again.get("tx")) if again else None
 
+def _attested(stacks: list[int], node: int) -> str | None:
+    """The attestation's digest once node's attestation of every one of ``stacks`` is recorded."""
+    found = [(tickets.ticket(s) or {}).get("attestations", {}).get(f"n{node}") for s in stacks]
+    return str(found[0].get("tx")) if found and all(found) and found[0] else None
+
+
+def attest(stack: int, node: int, address: str) -> str:
+    """Submit node's attestation for the stack, computed from nodeplane's own count of the stack's units."""
+    return attest_many([stack], node, address)
+
+
+def attest_many(stacks: list[int], node: int, address: str) -> str:
+    """Node's attestations of ``stacks`` in one transaction (one guarded step for all of them)."""
+    entries: list[tuple[int, bytes, bytes]] = []
+    digests = []
+    for stack in stacks:
+        found = _attestation(stack, node)
+        if isinstance(found, str):
+            digests.append(found)
+        else:
+            entries.append((stack, *found))
+    if not entries:
+        return digests[0]
+    pending = [stack for stack, _, _ in entries]
     return guarded_call(
-        [stack],
+        pending,
         f"attest#{node}",
-        lambda: chainops.ops().submit_attestation(
-            operator=address, node_small_id=node, stack_small_id=stack, proof=proof, leaf=leaf_bytes
+        lambda guard: chainops.ops().submit_attestations(
+            operator=address, node_small_id=node, attestations=entries, guard=guard
         ),
-        done=recorded,
+        done=lambda: _attested(pending, node),
     )
 
 
@@ -176,7 +248,9 @@ def claim_settled(address: str, node: int, stacks: list[int]) -> str:
         return guarded_call(
             stacks,
             "claim",
-            lambda: chainops.ops().claim_funds(operator=address, node_small_id=node, ticket_ids=stacks),
+            lambda guard: chainops.ops().claim_funds(
+                operator=address, node_small_id=node, ticket_ids=stacks, guard=guard
+            ),
             done=lambda: _claimed(stacks),
         )
     except ChainRejected as exc:
@@ -185,18 +259,23 @@ def claim_settled(address: str, node: int, stacks: list[int]) -> str:
         raise
 
 
-def claim_for_stacks(address: str, node: int, stacks: list[int], units: list[int]) -> str:
-    """`claim_funds_for_stacks` for confidential stacks of one node; a rejection fails their tickets."""
+def claim_for_stacks(
+    address: str, node: int, stacks: list[int], units: list[int], *, fail_on_reject: bool = True
+) -> str:
+    """`claim_funds_for_stacks` for confidential stacks of one node; a rejection fails their tickets (unless
+    ``fail_on_reject`` is False: the caller tries them one by one)."""
     try:
         return guarded_call(
             stacks,
             "claim_stack",
-            lambda: chainops.ops().claim_funds_for_stacks(
-                operator=address, node_small_id=node, stack_small_ids=stacks, units=units
+            lambda guard: chainops.ops().claim_funds_for_stacks(
+                operator=address, node_small_id=node, stack_small_ids=stacks, units=units, guard=guard
             ),
             done=lambda: _claimed(stacks),
         )
     except ChainRejected as exc:
+        if not fail_on_reject:
+            raise
         # claim_funds_for_stacks has no window to wait for, so its aborts are final for these tickets; failing
         # them also frees the stacks from is_locked_for_claim, and a later claim may open a new ticket
         for s in stacks:

@@ -27,8 +27,9 @@ ATTESTING, SETTLED, DISPUTED, CLAIMING, COMPLETE, FAILED = (
 # --- reading -------------------------------------------------------------------------------------------------------
 
 
-def ticket(stack_small_id: int) -> dict[str, Any] | None:
-    return store.get(items.stack_pk(stack_small_id), "TICKET")
+def ticket(stack_small_id: int, *, remembered: bool = True) -> dict[str, Any] | None:
+    """The ticket (a step's copy when inside its store.known block, unless ``remembered`` is False)."""
+    return store.get(items.stack_pk(stack_small_id), "TICKET", remembered=remembered)
 
 
 def node_tickets(node_small_id: int) -> list[dict[str, Any]]:
@@ -264,10 +265,14 @@ def note_error(stack: int, error: str) -> None:
         )
 
 
-def ended(stack_small_id: int) -> None:
-    """Count a settlement that just ended (Complete or Failed) and its age, from its ticket as written."""
-    item = ticket(stack_small_id) or {}
-    status = str(item.get("settlement_status", ""))
+def ended(stack_small_id: int, status: str | None = None) -> None:
+    """Count a settlement that just ended (Complete or Failed) and its age; ``status`` when the caller knows how it
+    ended (the ticket's age never changes, so a step's copy of the ticket serves), else from the ticket as written."""
+    if status is None:
+        item = ticket(stack_small_id, remembered=False) or {}
+        status = str(item.get("settlement_status", ""))
+    else:
+        item = ticket(stack_small_id) or {}
     if status not in (COMPLETE, FAILED):
         return
     dims = {"Outcome": status}
@@ -308,7 +313,7 @@ def fail(stack_small_id: int, reason: str, *, resolution: str | None = None) -> 
         )
     except TransactionFailed:
         return False
-    ended(stack_small_id)
+    ended(stack_small_id, FAILED)
     return True
 
 
@@ -368,9 +373,9 @@ def detect_disagreement(item: dict[str, Any]) -> bool:
 _NEW_CLAIM = "attribute_not_exists(pk) OR settlement_status = :failed"
 
 
-def open_confidential_claim(stack: int, node: int, units: int) -> bool:
-    """The ticket of an operator's own confidential claim, unless one is open already; False when the stack no
-    longer allows the claim (a lock was reserved, or fewer units are recorded than ``units``).
+def open_confidential_claim(stack: int, node: int, units: int) -> dict[str, Any] | None:
+    """The ticket of an operator's own confidential claim (as written, or {} when one is open already); None when
+    the stack no longer allows the claim (a lock was reserved, or fewer units are recorded than ``units``).
 
     As for an automatic claim, the stack is marked ``is_locked_for_claim`` in the same transaction, conditional on
     no units being locked and at least ``units`` recorded by usage reports: no new lock can be served from it.
@@ -392,8 +397,8 @@ def open_confidential_claim(stack: int, node: int, units: int) -> bool:
             ]
         )
     except TransactionFailed as exc:
-        return exc.failed("stack") is None  # only the ticket's condition failed: a claim is open already
-    return True
+        return {} if exc.failed("stack") is None else None  # only the ticket's condition failed: one is open
+    return item
 
 
 def request_confidential_claim(stack_small_id: int) -> bool:
