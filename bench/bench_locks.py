@@ -16,13 +16,14 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
-from common import median
+from common import median, quiet_metrics
 
 from nodeplane_local.harness.lambda_events import http_event, invoke
 
 MODEL = "llama"
 LOCK_FLOOR = 3  # the caller's stacks, the candidate nodes with the key rotation, the reservation
 TASK = 1
+STACKS_PER_USER = 8
 KEY = base64.b64encode(b"\x07" * 32).decode()
 
 
@@ -76,7 +77,7 @@ def new_table() -> str:
 
 def seed(size: int, users: int) -> None:
     """``size`` nodes with a valid key, each subscribed to the task, and ``size`` stacks of other users;
-    plus one roomy stack for each of ``users`` bench users (the lock path under test reuses it)."""
+    plus roomy stacks for each of ``users`` bench users (the lock path under test reuses them)."""
     from nodeplane import store
     from nodeplane.network import items, projection
     from nodeplane.store.dynamo import serialize
@@ -101,10 +102,14 @@ def seed(size: int, users: int) -> None:
         data = {"stack_small_id": node, "selected_node_id": node, "num_compute_units": 1_000_000,
                 "price_per_one_million_compute_units": price, "task_small_id": TASK}  # fmt: skip
         rows.append(projection.stack_item(data, task={"security_level": 1}, user=f"other-{node % 5000}"))
+    # a stack holds at most MAX_LOCKS_PER_STACK live locks: at a few ms per lock, one client keeps more than that
+    # alive within a lock's second, so each bench user has several stacks and never needs to buy one
     for u in range(users):
-        data = {"stack_small_id": 10_000_000 + u, "selected_node_id": 1, "num_compute_units": 1_000_000,
-                "price_per_one_million_compute_units": 100, "task_small_id": TASK}  # fmt: skip
-        rows.append(projection.stack_item(data, task={"security_level": 1}, user=f"bench-{u}") | {"locks": {}})
+        for k in range(STACKS_PER_USER):
+            data = {"stack_small_id": 10_000_000 + u * STACKS_PER_USER + k, "selected_node_id": 1,
+                    "num_compute_units": 1_000_000, "price_per_one_million_compute_units": 100,
+                    "task_small_id": TASK}  # fmt: skip
+            rows.append(projection.stack_item(data, task={"security_level": 1}, user=f"bench-{u}") | {"locks": {}})
     table = os.environ["TABLE_NAME"]
     client = store.dynamodb()
     batches = [rows[i : i + 25] for i in range(0, len(rows), 25)]
@@ -163,9 +168,7 @@ def main() -> None:
     parser.add_argument("--requests", type=int, default=300)
     parser.add_argument("--clients", type=int, default=50)
     args = parser.parse_args()
-    from nodeplane import metrics
-
-    metrics.sink = lambda line: None  # the handler's metric lines stay out of the bench's output
+    quiet_metrics()
     ddb, moto = start_engines()
     try:
         tables = {}

@@ -31,7 +31,16 @@ from contextlib import contextmanager, nullcontext
 from pathlib import Path
 from typing import Any
 
-from common import ROOT, cold_run, compile_sources, function_environment, median, moto_backend, sui_rpc_stand_in
+from common import (
+    ROOT,
+    cold_run,
+    compile_sources,
+    function_environment,
+    median,
+    moto_backend,
+    quiet_metrics,
+    sui_rpc_stand_in,
+)
 
 WINDOW = 60  # nodeplane's dispute window (SETTLEMENT_WINDOW_SECONDS) in the bench; passed with the clock
 SAMPLING, CONFIDENTIAL = 2, 1
@@ -75,11 +84,10 @@ class World:
     environment names (the ledger in process, or the Sui GraphQL stand-in)."""
 
     def __init__(self) -> None:
-        from nodeplane import metrics
         from nodeplane.chain.keys import Keypair
         from nodeplane.network import chain_events, chainops, operators
 
-        metrics.sink = lambda line: None  # the handlers' metric lines stay out of the bench's output
+        quiet_metrics()
         self.ops = chainops.ops()
         chain_events.apply(self.ops.admin_call("create_task_entry", [0, "bench/settle", SAMPLING, None, True]).events)
         self.task = 1

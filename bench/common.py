@@ -16,6 +16,13 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 
 
+def quiet_metrics() -> None:
+    """Handlers invoked in this process keep their embedded-metric lines out of the bench's output (results only)."""
+    from nodeplane import metrics
+
+    metrics.sink = lambda line: None
+
+
 @contextmanager
 def moto_backend(dynamodb_local: bool = False) -> Iterator[dict[str, str]]:
     """A ThreadedMotoServer with the template's tables, queues and key; yields the env for handlers.
@@ -26,6 +33,7 @@ def moto_backend(dynamodb_local: bool = False) -> Iterator[dict[str, str]]:
     import boto3
     from moto.server import ThreadedMotoServer
 
+    quiet_metrics()
     from nodeplane_local.harness.aws import environment
 
     logging.getLogger("werkzeug").setLevel(logging.ERROR)  # one access-log line per request would bury the results

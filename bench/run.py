@@ -7,6 +7,7 @@ Usage: python bench/run.py [--full]
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 import time
@@ -30,6 +31,33 @@ QUICK: dict[str, list[str]] = {
 }
 
 
+QUICK_BUDGET_SECONDS = 300  # the quick pass fits in five minutes on two cores
+
+
+def is_record(line: str) -> bool:
+    """A log record or an embedded-metric line that leaked from a handler: not a result."""
+    text = line.strip()
+    if not text.startswith("{"):
+        return False
+    try:
+        return isinstance(json.loads(text), dict)
+    except ValueError:
+        return False
+
+
+def run(name: str, args: list[str]) -> tuple[int, int]:
+    """Run one bench, echoing its results; returns its exit code and how many lines were records, not results."""
+    process = subprocess.Popen([sys.executable, name, *args], cwd=HERE, stdout=subprocess.PIPE, text=True)
+    assert process.stdout is not None
+    leaked = 0
+    for line in process.stdout:
+        if is_record(line):
+            leaked += 1
+            continue
+        print(line, end="", flush=True)
+    return process.wait(), leaked
+
+
 def main() -> int:
     full = "--full" in sys.argv[1:]
     names = sorted(p.name for p in HERE.glob("bench_*.py"))
@@ -37,11 +65,18 @@ def main() -> int:
     for name in names:
         args = [] if full else QUICK.get(name, [])
         print(f"== {name} {' '.join(args)}".rstrip(), flush=True)
-        if subprocess.run([sys.executable, name, *args], cwd=HERE).returncode != 0:
+        code, leaked = run(name, args)
+        if code != 0:
             print(f"{name} failed", file=sys.stderr)
             return 1
+        if leaked:
+            print(f"{name} printed {leaked} log or metric records among its results", file=sys.stderr)
+            return 1
+    elapsed = time.monotonic() - started
     mode = "full" if full else "quick (make bench BENCH=full for the long runs)"
-    print(f"== {len(names)} benchmarks, {mode}, {time.monotonic() - started:.0f} s")
+    within = "within" if elapsed <= QUICK_BUDGET_SECONDS else "OVER"
+    budget = "" if full else f" (budget {QUICK_BUDGET_SECONDS} s: {within})"
+    print(f"== {len(names)} benchmarks, {mode}, {elapsed:.0f} s{budget}")
     return 0
 
 
