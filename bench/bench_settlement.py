@@ -52,30 +52,6 @@ FLOOR = {"try-settle": 4, "attest": 3, "claim + complete": 3, "lock on an existi
 ENGINES = {"ddb": "DynamoDB Local", "moto": "moto", "rpc": "Sui GraphQL stand-in"}
 
 
-class Calls:
-    """The calls nodeplane's DynamoDB client makes on nodeplane's table (a botocore provide-client-params hook)."""
-
-    def __init__(self) -> None:
-        self.made: list[str] = []
-
-    def __call__(self, model: Any, params: dict[str, Any], **_: Any) -> None:
-        tables = {params.get("TableName"), *params.get("RequestItems", {})}
-        tables |= {next(iter(i.values()))["TableName"] for i in params.get("TransactItems", [])}
-        if os.environ["TABLE_NAME"] in tables:
-            self.made.append(model.name)
-
-    def during(self, run: Callable[[], Any]) -> list[str]:
-        from nodeplane import store
-
-        self.made = []
-        store.dynamodb().meta.events.register("provide-client-params.dynamodb", self)
-        try:
-            run()
-        finally:
-            store.dynamodb().meta.events.unregister("provide-client-params.dynamodb", self)
-        return self.made
-
-
 # --- the world ------------------------------------------------------------------------------------------------------
 
 
@@ -181,8 +157,9 @@ def calls(world: World) -> dict[str, tuple[float, list[str]]]:
     """Each step's calls, once the container is warm; a batch's per settlement."""
     from nodeplane.network import balances
     from nodeplane.network.settlement import operator_api, tickets
+    from nodeplane_local.harness.calls import TableCalls
 
-    meter = Calls()
+    meter = TableCalls()
     out: dict[str, tuple[float, list[str]]] = {}
     warm = world.open(1)
     work(warm)  # the first step of a container reads its wallets and keys

@@ -13,11 +13,12 @@ from typing import Any
 
 import pytest
 
-from nodeplane import clock, store
+from nodeplane import clock
 from nodeplane.chain.keys import Keypair
 from nodeplane.network import balances, chain_events, chain_impl, chainops, operators
 from nodeplane.network.settlement import jobs, operator_api, tickets
 from nodeplane.settings import settings
+from nodeplane_local.harness.calls import TableCalls
 from nodeplane_local.harness.fakes import FakeChain
 from nodeplane_local.harness.lambda_events import Context, load_function, sqs_event
 from nodeplane_local.harness.network import post_lock, rotate, seed_market, subscriber_at_cap
@@ -25,29 +26,6 @@ from nodeplane_local.harness.network import post_lock, rotate, seed_market, subs
 SAMPLING = 2  # the task's security level: every settlement samples the other subscriber to attest
 CONFIDENTIAL = 1
 SELLER_PRICE, ATTESTER_PRICE = 100, 200
-
-
-class Calls:
-    """Every call nodeplane's DynamoDB client makes on nodeplane's own table (the ledger's table is the chain's)."""
-
-    def __init__(self) -> None:
-        self.made: list[str] = []
-
-    def __call__(self, model: Any, params: dict[str, Any], **_: Any) -> None:
-        tables = {params.get("TableName"), *params.get("RequestItems", {})}
-        tables |= {next(iter(i.values()))["TableName"] for i in params.get("TransactItems", [])}
-        if settings().table_name in tables:
-            self.made.append(model.name)
-
-    def during(self, run: Any) -> list[str]:
-        self.made = []
-        client = store.dynamodb()
-        client.meta.events.register("provide-client-params.dynamodb", self)
-        try:
-            run()
-        finally:
-            client.meta.events.unregister("provide-client-params.dynamodb", self)
-        return self.made
 
 
 @pytest.fixture
@@ -102,7 +80,7 @@ def epoch_turns(ops: chainops.ChainOps) -> None:
 
 def test_each_settlement_step_is_at_its_floor(market: chainops.ChainOps) -> None:
     warm, measured = buy(market, 2)
-    calls = Calls()
+    calls = TableCalls()
     operator_api.claim_stacks("seller", [warm], None, None)  # the first step of a container reads its wallets
     work(warm)
 
@@ -135,7 +113,7 @@ def test_claims_of_one_node_in_one_batch_are_one_transaction(market: chainops.Ch
     assert {status(s) for s in stacks} == {tickets.SETTLED}
     epoch_turns(market)
     claims: Counter[str] = Counter()
-    calls = Calls()
+    calls = TableCalls()
     made = calls.during(lambda: work(*stacks))
     for event in market.events_since(None, 1000)[0]:
         if str(event["type"]).endswith("StackSettlementTicketClaimedEvent"):
@@ -159,7 +137,7 @@ def test_a_confidential_claim_opens_its_ticket_then_claims_at_the_floor(market: 
         stacks.append(int((bought.event("StackCreatedEvent") or {})["stack_small_id"]["inner"]))
     warm, measured = stacks
     operator_api.claim_stacks("seller", [warm], None, None)
-    made = Calls().during(lambda: operator_api.claim_stacks("seller", [measured], None, None))
+    made = TableCalls().during(lambda: operator_api.claim_stacks("seller", [measured], None, None))
     # open: who is calling, the stack, the ticket with the stack's claim lock; claim: lease + guard, release + Complete
     assert made == ["GetItem", "GetItem", "TransactWriteItems", "TransactWriteItems", "TransactWriteItems"]
     assert status(measured) == tickets.COMPLETE
@@ -180,7 +158,7 @@ def test_a_lock_on_an_existing_stack_is_three_calls(aws_env: dict[str, Any], fak
     seed_market()
     balances.credit("tenant-a", 1_000)
     assert post_lock(max_num_tokens=10).status == 200  # buys the stack
-    calls = Calls()
+    calls = TableCalls()
     replies = []
     made = calls.during(lambda: replies.append(post_lock(max_num_tokens=10)))
     assert replies[0].status == 200 and replies[0].body["stack_entry_digest"] is None
