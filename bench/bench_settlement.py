@@ -38,7 +38,6 @@ from common import (
     function_environment,
     median,
     moto_backend,
-    quiet_metrics,
     sui_rpc_stand_in,
 )
 
@@ -63,7 +62,6 @@ class World:
         from nodeplane.chain.keys import Keypair
         from nodeplane.network import chain_events, chainops, operators
 
-        quiet_metrics()
         self.ops = chainops.ops()
         chain_events.apply(self.ops.admin_call("create_task_entry", [0, "bench/settle", SAMPLING, None, True]).events)
         self.task = 1
